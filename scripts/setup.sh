@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Sets up everything signagent and its tests need on Debian 12 (run as root), idempotently:
+# system packages (compiler, Python headers, OpenSSL with the GOST engine as the test oracle, valgrind),
+# then a virtual environment in .venv with signagent built (its C core compiled here) and the test extras.
+# Usage: bash scripts/setup.sh            (set SIGNAGENT_SKIP_APT=1 to skip the system packages)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+    gcc libc6-dev make            # the native GOST core
+    python3 python3-venv python3-dev python3-pip
+    openssl libengine-gost-openssl  # independent oracle: OpenSSL 3 + GOST engine
+    valgrind                        # constant-time check of the signing path (memcheck client requests)
+)
+
+missing=()
+if [ "${SIGNAGENT_SKIP_APT:-0}" != 1 ]; then
+    for p in "${APT_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+    done
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing system packages: ${missing[*]}"
+    if [ "$(id -u)" != 0 ]; then
+        echo "setup: need root to install system packages (or install them yourself and set SIGNAGENT_SKIP_APT=1)" >&2
+        exit 2
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+PYTHON="${PYTHON:-python3}"
+"$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || {
+    echo "setup: Python 3.11 or newer is required ($PYTHON is $("$PYTHON" --version 2>&1))" >&2; exit 2; }
+
+if [ ! -x .venv/bin/python ]; then
+    echo "setup: creating .venv"
+    "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+# Editable install: the C core is compiled in place by the package build (setup.py).
+.venv/bin/python -m pip install -q -e ".[test]"
+.venv/bin/python -c 'import signagent.gost as g; print("setup: signagent ready, GOST backend:", g.backend_name())'

@@ -1,0 +1,1 @@
+"""Localhost HTTP API (FastAPI): routes, origin pairing and consent, errors to HTTP."""

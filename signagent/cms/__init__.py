@@ -1,0 +1,1 @@
+"""CAdES-BES signing and verification, co-signing, PKCS#10 requests."""

@@ -1,0 +1,117 @@
+"""The one error tree of signagent.
+
+Every error the agent raises on purpose is a :class:`SignAgentError` with
+
+* ``code`` -- a stable machine-readable string (the HTTP API and ``--json`` output carry it; never rename one),
+* ``message`` -- English text, ``message_ru`` -- Russian text, both for people,
+* ``retriable`` -- whether repeating the same request may succeed (a removed token may come back, a malformed
+  key will not).
+
+This module sits below every layer (``gost`` included) and imports only the standard library, so that the lowest
+layer can already raise typed errors. Subclasses that describe bad arguments also derive from ``ValueError`` or
+``TypeError`` so that generic callers keep working.
+
+Exports: SignAgentError, InvalidInputError, InvalidTypeError, InvalidLengthError, UnknownAlgorithmError,
+InvalidKeyError, InvalidPointError, InvalidSignatureFormatError, UsageError, FileAccessError.
+"""
+
+from __future__ import annotations
+
+
+class SignAgentError(Exception):
+    """Root of every error signagent raises deliberately."""
+
+    code: str = "internal_error"
+    retriable: bool = False
+    default_message: str = "internal error"
+    default_message_ru: str = "внутренняя ошибка"
+
+    def __init__(self, message: str | None = None, *, message_ru: str | None = None, **details: object) -> None:
+        self.message = message or self.default_message
+        self.message_ru = message_ru or self.default_message_ru
+        self.details = details
+        super().__init__(self.message)
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready description: code, messages, retriable flag and any details."""
+        out: dict[str, object] = {
+            "code": self.code,
+            "message": self.message,
+            "message_ru": self.message_ru,
+            "retriable": self.retriable,
+        }
+        if self.details:
+            out["details"] = {k: str(v) for k, v in self.details.items()}
+        return out
+
+
+class InvalidInputError(SignAgentError, ValueError):
+    """An argument has the right type but an unacceptable value."""
+
+    code = "invalid_input"
+    default_message = "invalid input"
+    default_message_ru = "недопустимые входные данные"
+
+
+class InvalidTypeError(InvalidInputError, TypeError):
+    """An argument has the wrong type (for example ``str`` where bytes are required)."""
+
+    code = "invalid_type"
+    default_message = "argument of the wrong type"
+    default_message_ru = "аргумент неверного типа"
+
+
+class InvalidLengthError(InvalidInputError):
+    """A byte string has the wrong length (a digest, a key, a signature)."""
+
+    code = "invalid_length"
+    default_message = "wrong length"
+    default_message_ru = "неверная длина"
+
+
+class UnknownAlgorithmError(InvalidInputError):
+    """A curve, parameter set or algorithm name or OID that signagent does not know."""
+
+    code = "unknown_algorithm"
+    default_message = "unknown algorithm or parameter set"
+    default_message_ru = "неизвестный алгоритм или набор параметров"
+
+
+class InvalidKeyError(InvalidInputError):
+    """A private or public key value is out of range or otherwise unusable."""
+
+    code = "invalid_key"
+    default_message = "invalid key"
+    default_message_ru = "недопустимый ключ"
+
+
+class InvalidPointError(InvalidKeyError):
+    """A public key point is not on the curve, is the point at infinity or has the wrong order."""
+
+    code = "invalid_point"
+    default_message = "the point is not a valid public key on this curve"
+    default_message_ru = "точка не является допустимым открытым ключом на этой кривой"
+
+
+class InvalidSignatureFormatError(InvalidInputError):
+    """A signature value that cannot even be parsed (wrong length)."""
+
+    code = "invalid_signature_format"
+    default_message = "malformed signature value"
+    default_message_ru = "неверный формат значения подписи"
+
+
+class UsageError(SignAgentError):
+    """A command was called the wrong way (missing option, conflicting options)."""
+
+    code = "usage_error"
+    default_message = "wrong usage"
+    default_message_ru = "неверный вызов"
+
+
+class FileAccessError(SignAgentError):
+    """A file could not be read or written (missing, unreadable, a directory...)."""
+
+    code = "file_access"
+    default_message = "cannot access the file"
+    default_message_ru = "нет доступа к файлу"

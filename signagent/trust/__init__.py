@@ -1,0 +1,1 @@
+"""Trust store, path building and validation, CRL/OCSP, validation reports."""

@@ -1,0 +1,1 @@
+"""Certificate model: loading any encoding, qualified-certificate identity (ФИО, ОГРН, ИНН, СНИЛС...)."""
