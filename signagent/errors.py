@@ -12,7 +12,8 @@ layer can already raise typed errors. Subclasses that describe bad arguments als
 ``TypeError`` so that generic callers keep working.
 
 Exports: SignAgentError, InvalidInputError, InvalidTypeError, InvalidLengthError, UnknownAlgorithmError,
-InvalidKeyError, InvalidPointError, InvalidSignatureFormatError, UsageError, FileAccessError.
+InvalidKeyError, InvalidPointError, InvalidSignatureFormatError, UsageError, FileAccessError,
+CertificateFormatError, CrlFormatError, TslFormatError, TrustStoreError, DownloadError, FingerprintMismatchError.
 """
 
 from __future__ import annotations
@@ -115,3 +116,52 @@ class FileAccessError(SignAgentError):
     code = "file_access"
     default_message = "cannot access the file"
     default_message_ru = "нет доступа к файлу"
+
+
+class CertificateFormatError(InvalidInputError):
+    """Bytes that are not a certificate in any encoding signagent reads (DER, PEM, base64, PKCS#7)."""
+
+    code = "certificate_malformed"
+    default_message = "not a readable certificate"
+    default_message_ru = "не удаётся прочитать сертификат"
+
+
+class CrlFormatError(InvalidInputError):
+    """Bytes that are not a certificate revocation list."""
+
+    code = "crl_malformed"
+    default_message = "not a readable certificate revocation list"
+    default_message_ru = "не удаётся прочитать список отзыва сертификатов"
+
+
+class TslFormatError(InvalidInputError):
+    """An accredited-CA list (TSL XML) that cannot be read."""
+
+    code = "tsl_malformed"
+    default_message = "not a readable list of accredited certification authorities"
+    default_message_ru = "не удаётся прочитать список аккредитованных удостоверяющих центров"
+
+
+class TrustStoreError(SignAgentError):
+    """The user's trust store cannot be read or written."""
+
+    code = "trust_store_error"
+    default_message = "trust store error"
+    default_message_ru = "ошибка хранилища доверенных сертификатов"
+
+
+class DownloadError(SignAgentError):
+    """A network fetch (CRL, OCSP, CA certificate, trust anchor) failed or timed out."""
+
+    code = "download_failed"
+    retriable = True
+    default_message = "download failed"
+    default_message_ru = "не удалось загрузить данные"
+
+
+class FingerprintMismatchError(SignAgentError):
+    """A downloaded trust anchor does not match its pinned SHA-256 fingerprint."""
+
+    code = "fingerprint_mismatch"
+    default_message = "the downloaded certificate does not match its pinned fingerprint"
+    default_message_ru = "загруженный сертификат не совпадает с закреплённым отпечатком"

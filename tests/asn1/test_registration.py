@@ -1,0 +1,83 @@
+"""signagent.asn1 teaches asn1crypto the GOST algorithms and the Russian profile without changing the rest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from asn1crypto import algos, keys, pem, x509
+
+import signagent.asn1  # noqa: F401  (registers)
+from signagent.asn1 import gost, oids, russian
+
+
+def load(path: Path) -> x509.Certificate:
+    _, _, der = pem.unarmor(path.read_bytes())
+    return x509.Certificate.load(der)
+
+
+@pytest.fixture(scope="module")
+def real(shared_dir: Path) -> dict[str, x509.Certificate]:
+    folder = shared_dir / "pki" / "real"
+    return {p.name.rsplit("_", 1)[0]: load(p) for p in folder.glob("*.pem") if not p.name.startswith("crl_")}
+
+
+def test_registration_is_idempotent() -> None:
+    gost.register()
+    russian.register()
+    assert keys.PublicKeyAlgorithmId(oids.GOST2012_256).native == "gost3410_2012_256"
+
+
+def test_gost_2012_certificate_algorithms(real: dict[str, x509.Certificate]) -> None:
+    cert = real["root_minkomsvyaz2021_guc2021"]
+    assert cert["signature_algorithm"]["algorithm"].dotted == oids.SIGNWITHDIGEST_2012_256
+    assert cert.signature_algo == "gost3410_2012"
+    assert cert["signature_algorithm"].hash_algo == "streebog256"
+    spki = cert.public_key
+    assert spki.algorithm == "gost3410_2012_256"
+    params = spki["algorithm"]["parameters"]
+    assert isinstance(params, gost.GostPublicKeyParameters)
+    assert params["public_key_param_set"].dotted == "1.2.643.2.2.35.1"  # CryptoPro-A, as the README says
+    assert len(spki["public_key"].parsed.native) == 64  # X || Y, 32 bytes each
+
+
+def test_legacy_gost_2001_root(real: dict[str, x509.Certificate]) -> None:
+    cert = real["root_guc2012_gost2001"]
+    assert cert["signature_algorithm"].signature_algo == "gost3410_2001"
+    assert cert["signature_algorithm"].hash_algo == "gost341194"
+    assert cert.public_key.algorithm == "gost3410_2001"
+
+
+def test_russian_attributes_by_name(real: dict[str, x509.Certificate]) -> None:
+    subject = real["root_mincifry2022_guc2022"].subject.native
+    assert subject["innle"] == "7710474375"  # ИНН ЮЛ of Минцифры России
+    assert subject["ogrn"] == "1047702026701"
+    legacy = real["root_minkomsvyaz2018_guc_gost12"].subject.native
+    assert legacy["inn"] == "007710474375"  # pre-2021 layout: organisation INN left-padded with 00
+    assert "ИНН ЮЛ: 7710474375" in real["root_mincifry2022_guc2022"].subject.human_friendly
+
+
+def test_russian_extensions_parse(real: dict[str, x509.Certificate]) -> None:
+    found = {}
+    for cert in real.values():
+        for ext in cert["tbs_certificate"]["extensions"]:
+            name = ext["extn_id"].native
+            if name in oids.RUSSIAN_EXTENSIONS.values():
+                found[name] = ext["extn_value"].parsed.native
+    assert isinstance(found["subject_sign_tool"], str) and found["subject_sign_tool"]
+    tool = found["issuer_sign_tool"]
+    assert set(tool) == {"sign_tool", "ca_tool", "sign_tool_cert", "ca_tool_cert"}
+    assert all(isinstance(v, str) and v for v in tool.values())
+
+
+def test_other_algorithms_unchanged() -> None:
+    rsa = algos.SignedDigestAlgorithm({"algorithm": "sha256_rsa"})
+    assert (rsa.signature_algo, rsa.hash_algo) == ("rsassa_pkcs1v15", "sha256")
+    assert algos.DigestAlgorithm({"algorithm": "streebog512"})["algorithm"].dotted == oids.STREEBOG512
+    ecdsa = algos.SignedDigestAlgorithm({"algorithm": "sha384_ecdsa"})
+    assert (ecdsa.signature_algo, ecdsa.hash_algo) == ("ecdsa", "sha384")
+
+
+def test_cms_style_key_oid_as_signature_algorithm() -> None:
+    algo = algos.SignedDigestAlgorithm({"algorithm": oids.GOST2012_512})
+    assert (algo.signature_algo, algo.hash_algo) == ("gost3410_2012", "streebog512")

@@ -1,0 +1,1 @@
+"""Independent implementations that the tests and benchmarks compare signagent against (OpenSSL's GOST engine)."""
