@@ -103,5 +103,6 @@ def register() -> None:
     # The SPKI BIT STRING of a GOST key holds a DER OCTET STRING (X || Y little-endian); PKCS#8 holds the private
     # key as an OCTET STRING whose content varies by producer (raw d, or a further OCTET STRING / INTEGER).
     _wrap_spec_callback(keys.PublicKeyInfo, "public_key", (keys.ParsableOctetBitString, core.OctetString))
-    _wrap_spec_callback(keys.PrivateKeyInfo, "private_key", core.OctetString)
+    # (field spec, no inner parse): the reader of key files looks inside (signagent.cms key loading).
+    _wrap_spec_callback(keys.PrivateKeyInfo, "private_key", (core.OctetString, None))
     _registered = True

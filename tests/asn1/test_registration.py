@@ -81,3 +81,15 @@ def test_other_algorithms_unchanged() -> None:
 def test_cms_style_key_oid_as_signature_algorithm() -> None:
     algo = algos.SignedDigestAlgorithm({"algorithm": oids.GOST2012_512})
     assert (algo.signature_algo, algo.hash_algo) == ("gost3410_2012", "streebog512")
+
+
+def test_pkcs8_in_the_openssl_gost_layout(vectors_dir: Path) -> None:
+    """The privateKey OCTET STRING holds d little-endian (GOST R 34.10-2012 example A.1's d)."""
+    from asn1crypto import keys as asn1_keys
+
+    _, _, der = pem.unarmor((vectors_dir / "gost3410_2012" / "A1_256_private_key.pem").read_bytes())
+    info = asn1_keys.PrivateKeyInfo.load(der)
+    assert info["private_key_algorithm"]["algorithm"].native == "gost3410_2012_256"
+    d_le = info["private_key"].native
+    assert d_le[::-1].hex() == "7a929ade789bb9be10ed359dd39a72c11b60961f49397eee1d19ce9891ec3b28"
+    assert info.dump() == der
