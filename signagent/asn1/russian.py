@@ -37,6 +37,20 @@ class IssuerSignTool(core.Sequence):
     ]
 
 
+class CertificateTemplateName(core.Choice):
+    """Microsoft's certificate template name (1.3.6.1.4.1.311.20.2), as the state PKI's CAs really encode it.
+
+    asn1crypto specifies a BMPString; the ГУЦ, ФНС, НУЦ and Ростелеком CA certificates carry a UTF8String
+    (qualified-profile.md 2.2, observed), so both are accepted.
+    """
+
+    _alternatives = [
+        ("bmp_string", core.BMPString),
+        ("utf8_string", core.UTF8String),
+        ("printable_string", core.PrintableString),
+    ]
+
+
 #: Labels for people, as the attributes are called on Russian certificates and in CryptoPro's dialogs.
 ATTRIBUTE_LABELS = {
     "ogrn": "ОГРН",
@@ -75,5 +89,6 @@ def register() -> None:
         "subject_sign_tool": core.UTF8String,
         "issuer_sign_tool": IssuerSignTool,
         "identification_kind": core.Integer,
+        "microsoft_enroll_certtype": CertificateTemplateName,
     })
     _registered = True

@@ -1,1 +1,66 @@
-"""Certificate model: loading any encoding, qualified-certificate identity (ФИО, ОГРН, ИНН, СНИЛС...)."""
+"""Certificate model: loading any encoding, qualified-certificate identity (ФИО, ОГРН, ИНН, СНИЛС...).
+
+* :mod:`.loading` -- :func:`load_certificates`, :func:`load_certificate`, :func:`load_certificates_file`,
+  :func:`load_certificates_path` (file or directory), :func:`load_crl`, :func:`load_crls`, :func:`load_crl_file`;
+* :mod:`.certificate` -- :class:`Certificate` (names, serial, validity, thumbprints, algorithms, key, extensions,
+  ``identity``, ``problems``, ``is_signed_by``);
+* :mod:`.identity` -- :class:`QualifiedIdentity` and the owner-kind rule; :mod:`.checksums` -- ИНН, ОГРН,
+  ОГРНИП, СНИЛС check digits;
+* :mod:`.signature` -- :func:`verify_signature` (GOST R 34.10-2012 256/512, GOST R 34.10-2001),
+  :func:`crl_is_signed_by`, :func:`public_key_from_info`;
+* :mod:`.names`, :mod:`.extensions`, :mod:`.problems` -- the pieces the certificate is made of;
+* :mod:`.builder` -- issuing certificates and CRLs (used by the test PKI; import it as a module).
+"""
+
+from __future__ import annotations
+
+from .certificate import AlgorithmName, BasicConstraints, Certificate, KeyUsagePeriod
+from .extensions import ExtensionInfo
+from .identity import IDENTIFICATION_KINDS, OWNER_KINDS, IssuerSignTool, QualifiedIdentity, extract_identity
+from .loading import (
+    MAX_CERTIFICATE_FILE,
+    MAX_CRL_FILE,
+    LoadedCertificates,
+    SkippedFile,
+    load_certificate,
+    load_certificates,
+    load_certificates_file,
+    load_certificates_path,
+    load_crl,
+    load_crl_file,
+    load_crls,
+)
+from .names import DistinguishedName, NameAttribute
+from .problems import Problem
+from .signature import crl_is_signed_by, public_key_from_info, signature_scheme, verify_signature
+
+__all__ = [
+    "IDENTIFICATION_KINDS",
+    "MAX_CERTIFICATE_FILE",
+    "MAX_CRL_FILE",
+    "OWNER_KINDS",
+    "AlgorithmName",
+    "BasicConstraints",
+    "Certificate",
+    "DistinguishedName",
+    "ExtensionInfo",
+    "IssuerSignTool",
+    "KeyUsagePeriod",
+    "LoadedCertificates",
+    "NameAttribute",
+    "Problem",
+    "QualifiedIdentity",
+    "SkippedFile",
+    "crl_is_signed_by",
+    "extract_identity",
+    "load_certificate",
+    "load_certificates",
+    "load_certificates_file",
+    "load_certificates_path",
+    "load_crl",
+    "load_crl_file",
+    "load_crls",
+    "public_key_from_info",
+    "signature_scheme",
+    "verify_signature",
+]

@@ -1,0 +1,500 @@
+"""The certificate model: an immutable X.509 certificate (RFC 5280) with everything the agent shows or checks.
+
+:class:`Certificate` wraps an asn1crypto certificate and its DER. It is built only through
+:meth:`Certificate.from_der` (or :mod:`signagent.x509.loading` for PEM, base64 and bundles), which checks the
+whole structure up front (every field, names, the framing of every extension) so that a malformed certificate
+fails at load time with a :class:`~signagent.errors.CertificateFormatError`, never later with a traceback.
+Extension *values* are decoded one by one on first use (:mod:`signagent.x509.extensions`): a value that does not
+decode is recorded beside its extension (and in :attr:`Certificate.problems`), never raised.
+
+Equality and hashing go by DER.
+
+Exports: Certificate, AlgorithmName, BasicConstraints, KeyUsagePeriod.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+from typing import NamedTuple
+
+from asn1crypto import crl, keys, x509
+
+import signagent.asn1  # noqa: F401  -- registers GOST algorithms and Russian attributes with asn1crypto
+from signagent.asn1 import oids
+from signagent.errors import CertificateFormatError, InvalidInputError, SignAgentError
+from signagent.gost import Curve, PublicKey, curve, streebog256
+
+from .extensions import ExtensionInfo, check_extension_framing, parse_extensions
+from .identity import IssuerSignTool, QualifiedIdentity, extract_identity
+from .names import DistinguishedName
+from .problems import Problem
+from .signature import public_key_from_info, verify_signature
+
+__all__ = ["AlgorithmName", "BasicConstraints", "Certificate", "KeyUsagePeriod"]
+
+_PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError, RecursionError)
+
+# Signature algorithms asn1crypto does not name itself are named from our OID tables.
+_ALGORITHM_NAMES = {**oids.GOST_SIGNATURE_ALGORITHMS, **oids.GOST_PUBLIC_KEY_ALGORITHMS}
+
+
+class AlgorithmName(NamedTuple):
+    """An algorithm as dotted OID and name (the asn1crypto-style name, or the OID when unnamed)."""
+
+    oid: str
+    name: str
+
+
+class BasicConstraints(NamedTuple):
+    """basicConstraints (RFC 5280 section 4.2.1.9)."""
+
+    is_ca: bool
+    path_len: int | None
+
+
+class KeyUsagePeriod(NamedTuple):
+    """privateKeyUsagePeriod (RFC 3280 section 4.2.1.4): either bound may be absent."""
+
+    not_before: _dt.datetime | None
+    not_after: _dt.datetime | None
+
+
+def _format_error(message: str, message_ru: str) -> CertificateFormatError:
+    return CertificateFormatError(message, message_ru=message_ru)
+
+
+def _check_structure(cert: x509.Certificate) -> None:
+    """Touch every field of the certificate so that asn1crypto's lazy parser meets any damage now."""
+    tbs = cert["tbs_certificate"]
+    version = tbs["version"].native
+    if version not in ("v1", "v2", "v3"):
+        raise _format_error(f"unsupported certificate version {version!r}",
+                            message_ru=f"неподдерживаемая версия сертификата {version!r}")
+    _ = tbs["serial_number"].native
+    _ = tbs["signature"]["algorithm"].dotted
+    _ = tbs["issuer"].chosen
+    _ = tbs["subject"].chosen
+    for field in ("not_before", "not_after"):
+        value = tbs["validity"][field].native
+        if not isinstance(value, _dt.datetime):
+            raise _format_error(f"the validity {field} is not a date and time",
+                                message_ru="срок действия сертификата задан не датой")
+    spki = tbs["subject_public_key_info"]
+    _ = spki["algorithm"]["algorithm"].dotted
+    _ = spki["public_key"].contents
+    # Extensions: only their framing here; values are decoded one by one on first use (a broken value is recorded
+    # beside its extension, never fatal).
+    check_extension_framing(tbs["extensions"])
+    _ = cert["signature_algorithm"]["algorithm"].dotted
+    _ = cert["signature_value"].native
+
+
+def _looks_like_crl(der: bytes) -> bool:
+    try:
+        parsed = crl.CertificateList.load(der, strict=True)
+        _ = parsed["tbs_cert_list"]["this_update"].native
+        _ = parsed["tbs_cert_list"]["issuer"].chosen
+        return True
+    except _PARSE_ERRORS:
+        return False
+
+
+class Certificate:
+    """An immutable X.509 certificate. Build it with :meth:`from_der` or :func:`signagent.x509.load_certificate`."""
+
+    __slots__ = ("_asn1", "_cache", "_der", "_extensions", "_issuer", "_subject")
+
+    _asn1: x509.Certificate
+    _der: bytes
+
+    def __init__(self) -> None:
+        raise TypeError("use Certificate.from_der() or signagent.x509.load_certificate()")
+
+    @classmethod
+    def from_der(cls, der: bytes) -> Certificate:
+        """Parse one DER certificate (nothing before or after it), checking its whole structure.
+
+        Raises CertificateFormatError with a specific message for anything that is not a well-formed certificate.
+        """
+        der = bytes(der)
+        try:
+            asn1 = x509.Certificate.load(der, strict=True)
+            _check_structure(asn1)
+            self = object.__new__(cls)
+            self._asn1 = asn1
+            self._der = der
+            self._subject = DistinguishedName(asn1["tbs_certificate"]["subject"])
+            self._issuer = DistinguishedName(asn1["tbs_certificate"]["issuer"])
+            self._extensions: tuple[ExtensionInfo, ...] | None = None
+            self._cache: dict[str, object] = {}
+        except CertificateFormatError:
+            raise
+        except _PARSE_ERRORS as exc:
+            if _looks_like_crl(der):
+                raise _format_error("this is a certificate revocation list (CRL), not a certificate",
+                                    message_ru="это список отзыва сертификатов (CRL), а не сертификат") from None
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise _format_error(f"malformed certificate: {reason}",
+                                message_ru=f"повреждённый сертификат: {reason}") from None
+        return self
+
+    @classmethod
+    def from_asn1(cls, asn1: x509.Certificate) -> Certificate:
+        """Wrap an asn1crypto certificate (re-checked from its DER)."""
+        return cls.from_der(asn1.dump())
+
+    # -- raw forms ------------------------------------------------------------------------------------------------
+
+    @property
+    def der(self) -> bytes:
+        """The DER encoding."""
+        return self._der
+
+    @property
+    def asn1(self) -> x509.Certificate:
+        """The asn1crypto certificate (never call ``.native`` on it: some real extensions break asn1crypto)."""
+        return self._asn1
+
+    @property
+    def tbs_der(self) -> bytes:
+        """The DER of tbsCertificate: the bytes the issuer signed."""
+        return self._asn1["tbs_certificate"].dump()
+
+    @property
+    def signature_value(self) -> bytes:
+        """The signature BIT STRING contents (for GOST: s || r, big-endian halves)."""
+        return self._asn1["signature_value"].native
+
+    # -- names, serial, validity ----------------------------------------------------------------------------------
+
+    @property
+    def version(self) -> int:
+        """1, 2 or 3."""
+        return int(self._asn1["tbs_certificate"]["version"].native[1])
+
+    @property
+    def subject(self) -> DistinguishedName:
+        """The subject name (``.get("inn")``, ``.to_dict()``, ``.display``)."""
+        return self._subject
+
+    @property
+    def issuer(self) -> DistinguishedName:
+        """The issuer name."""
+        return self._issuer
+
+    @property
+    def serial_number(self) -> int:
+        """The serial number as a Python int (certificate serials are up to 20 bytes: never a 64-bit int)."""
+        return self._asn1["tbs_certificate"]["serial_number"].native
+
+    @property
+    def serial_hex(self) -> str:
+        """The serial number in upper-case hex with an even number of digits, as CryptoPro shows it."""
+        n = self.serial_number
+        digits = format(abs(n), "X")
+        if len(digits) % 2:
+            digits = "0" + digits
+        return ("-" if n < 0 else "") + digits
+
+    @property
+    def not_before(self) -> _dt.datetime:
+        """Start of validity (timezone-aware, UTC)."""
+        return self._asn1["tbs_certificate"]["validity"]["not_before"].native
+
+    @property
+    def not_after(self) -> _dt.datetime:
+        """End of validity (timezone-aware, UTC)."""
+        return self._asn1["tbs_certificate"]["validity"]["not_after"].native
+
+    def is_valid_at(self, when: _dt.datetime) -> bool:
+        """Is ``when`` (timezone-aware) within notBefore..notAfter inclusive?"""
+        if when.tzinfo is None:
+            raise InvalidInputError("the time must be timezone-aware", message_ru="время должно содержать часовой пояс")
+        return self.not_before <= when <= self.not_after
+
+    # -- fingerprints ---------------------------------------------------------------------------------------------
+
+    @property
+    def sha1_thumbprint(self) -> str:
+        """SHA-1 of the DER in upper-case hex: the "thumbprint" CryptoPro and Windows show."""
+        return hashlib.sha1(self._der, usedforsecurity=False).hexdigest().upper()
+
+    @property
+    def sha256_fingerprint(self) -> str:
+        """SHA-256 of the DER in lower-case hex (the trust-anchor manifest pins these)."""
+        return hashlib.sha256(self._der).hexdigest()
+
+    @property
+    def streebog_thumbprint(self) -> str:
+        """Streebog-256 of the DER in lower-case hex: the stable certificate id the other layers use."""
+        cached = self._cache.get("streebog")
+        if cached is None:
+            cached = self._cache["streebog"] = streebog256(self._der).hexdigest()
+        return cached  # type: ignore[return-value]
+
+    # -- algorithms and key ---------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _name_of(oid: str, asn1_name: object) -> AlgorithmName:
+        name = _ALGORITHM_NAMES.get(oid) or (asn1_name if isinstance(asn1_name, str) else oid)
+        return AlgorithmName(oid, name)
+
+    @property
+    def signature_algorithm(self) -> AlgorithmName:
+        """The algorithm the issuer signed with (outer signatureAlgorithm)."""
+        alg = self._asn1["signature_algorithm"]["algorithm"]
+        return self._name_of(alg.dotted, alg.native)
+
+    @property
+    def public_key_info(self) -> keys.PublicKeyInfo:
+        """The SubjectPublicKeyInfo (asn1crypto)."""
+        return self._asn1["tbs_certificate"]["subject_public_key_info"]
+
+    @property
+    def public_key_algorithm(self) -> AlgorithmName:
+        """The subject key's algorithm."""
+        alg = self.public_key_info["algorithm"]["algorithm"]
+        return self._name_of(alg.dotted, alg.native)
+
+    @property
+    def public_key_param_set(self) -> str | None:
+        """The publicKeyParamSet OID of a GOST key, or None."""
+        if self.public_key_algorithm.oid not in oids.GOST_PUBLIC_KEY_ALGORITHMS:
+            return None
+        try:
+            params = self.public_key_info["algorithm"]["parameters"]
+            return params["public_key_param_set"].dotted if params.native is not None else None
+        except _PARSE_ERRORS:
+            return None
+
+    @property
+    def public_key_curve(self) -> Curve | None:
+        """The GOST curve of the subject key, or None (not GOST, or an unknown parameter set)."""
+        param_set = self.public_key_param_set
+        if param_set is None:
+            return None
+        try:
+            return curve(param_set)
+        except SignAgentError:
+            return None
+
+    def public_key(self) -> PublicKey:
+        """The subject's GOST public key. CertificateFormatError for a non-GOST or unreadable key."""
+        try:
+            return public_key_from_info(self.public_key_info)
+        except SignAgentError as exc:
+            raise CertificateFormatError(
+                f"the certificate's public key cannot be used: {exc.message}",
+                message_ru=f"открытый ключ сертификата непригоден: {exc.message_ru}",
+            ) from None
+
+    # -- extensions -----------------------------------------------------------------------------------------------
+
+    @property
+    def extensions(self) -> tuple[ExtensionInfo, ...]:
+        """Every extension, in order: oid, name, critical, JSON-ready value, parse error."""
+        if self._extensions is None:
+            # Framing was checked at load time, so only value errors remain, and parse_extensions records those.
+            self._extensions = parse_extensions(self._asn1["tbs_certificate"]["extensions"])
+        return self._extensions
+
+    def extension(self, oid_or_name: str) -> ExtensionInfo | None:
+        """The first extension with this OID or name, or None."""
+        for ext in self.extensions:
+            if oid_or_name in (ext.oid, ext.name):
+                return ext
+        return None
+
+    def _parsed(self, oid: str) -> object | None:
+        ext = self.extension(oid)
+        return ext.parsed if ext is not None else None
+
+    @property
+    def unknown_critical_extensions(self) -> tuple[str, ...]:
+        """OIDs of critical extensions this project does not process, or that cannot be decoded (RFC 5280 4.2)."""
+        return tuple(e.oid for e in self.extensions if e.critical and (not e.known or e.error is not None))
+
+    @property
+    def key_usage(self) -> frozenset[str] | None:
+        """keyUsage bits by name (``digital_signature``, ``non_repudiation``, ``key_cert_sign``...), None if absent."""
+        parsed = self._parsed("2.5.29.15")
+        return frozenset(parsed.native) if parsed is not None else None
+
+    @property
+    def extended_key_usage(self) -> tuple[str, ...] | None:
+        """extKeyUsage purposes as dotted OIDs, None if absent."""
+        parsed = self._parsed("2.5.29.37")
+        return tuple(p.dotted for p in parsed) if parsed is not None else None
+
+    @property
+    def basic_constraints(self) -> BasicConstraints | None:
+        """basicConstraints, None if absent."""
+        parsed = self._parsed("2.5.29.19")
+        if parsed is None:
+            return None
+        return BasicConstraints(bool(parsed["ca"].native), parsed["path_len_constraint"].native)
+
+    @property
+    def is_ca(self) -> bool:
+        """True when basicConstraints says cA=TRUE."""
+        bc = self.basic_constraints
+        return bool(bc and bc.is_ca)
+
+    @property
+    def subject_key_identifier(self) -> bytes | None:
+        """subjectKeyIdentifier, None if absent."""
+        parsed = self._parsed("2.5.29.14")
+        return parsed.native if parsed is not None else None
+
+    @property
+    def authority_key_identifier(self) -> bytes | None:
+        """The keyIdentifier of authorityKeyIdentifier, None if absent."""
+        parsed = self._parsed("2.5.29.35")
+        return parsed["key_identifier"].native if parsed is not None else None
+
+    @property
+    def authority_cert_serial(self) -> int | None:
+        """authorityKeyIdentifier.authorityCertSerialNumber (CryptoPro CAs fill it), None if absent."""
+        parsed = self._parsed("2.5.29.35")
+        return parsed["authority_cert_serial_number"].native if parsed is not None else None
+
+    @property
+    def crl_distribution_urls(self) -> tuple[str, ...]:
+        """URLs of the cRLDistributionPoints full names (URI general names only)."""
+        parsed = self._parsed("2.5.29.31")
+        urls: list[str] = []
+        for point in parsed or ():
+            name = point["distribution_point"]
+            if name.name == "full_name":
+                urls.extend(g.native for g in name.chosen if g.name == "uniform_resource_identifier")
+        return tuple(urls)
+
+    def _access_urls(self, method: str) -> tuple[str, ...]:
+        parsed = self._parsed("1.3.6.1.5.5.7.1.1")
+        return tuple(
+            d["access_location"].native
+            for d in parsed or ()
+            if d["access_method"].native == method and d["access_location"].name == "uniform_resource_identifier"
+        )
+
+    @property
+    def ocsp_urls(self) -> tuple[str, ...]:
+        """OCSP responder URLs from authorityInfoAccess."""
+        return self._access_urls("ocsp")
+
+    @property
+    def ca_issuers_urls(self) -> tuple[str, ...]:
+        """caIssuers URLs from authorityInfoAccess (where the issuer's certificate can be downloaded)."""
+        return self._access_urls("ca_issuers")
+
+    @property
+    def policy_oids(self) -> tuple[str, ...]:
+        """certificatePolicies identifiers as dotted OIDs (anyPolicy is 2.5.29.32.0)."""
+        parsed = self._parsed("2.5.29.32")
+        return tuple(p["policy_identifier"].dotted for p in parsed or ())
+
+    @property
+    def private_key_usage_period(self) -> KeyUsagePeriod | None:
+        """privateKeyUsagePeriod, None if absent."""
+        parsed = self._parsed("2.5.29.16")
+        if parsed is None:
+            return None
+        return KeyUsagePeriod(parsed["not_before"].native, parsed["not_after"].native)
+
+    @property
+    def subject_sign_tool(self) -> str | None:
+        """subjectSignTool (1.2.643.100.111): the owner's signature tool, None if absent."""
+        parsed = self._parsed(oids.SUBJECT_SIGN_TOOL)
+        return parsed.native if parsed is not None else None
+
+    @property
+    def issuer_sign_tool(self) -> IssuerSignTool | None:
+        """issuerSignTool (1.2.643.100.112): the CA's tools and their conformity certificates, None if absent."""
+        parsed = self._parsed(oids.ISSUER_SIGN_TOOL)
+        if parsed is None:
+            return None
+        return IssuerSignTool(parsed["sign_tool"].native, parsed["ca_tool"].native,
+                              parsed["sign_tool_cert"].native, parsed["ca_tool_cert"].native)
+
+    @property
+    def identification_kind(self) -> int | None:
+        """identificationKind (1.2.643.100.114): how the owner was identified (0-3), None if absent."""
+        parsed = self._parsed(oids.IDENTIFICATION_KIND)
+        return parsed.native if parsed is not None else None
+
+    # -- signatures -----------------------------------------------------------------------------------------------
+
+    @property
+    def is_self_issued(self) -> bool:
+        """Subject and issuer names are equal (RFC 5280 section 3.3; names compared as section 7.1 says)."""
+        return self._subject == self._issuer
+
+    def is_signed_by(self, issuer: Certificate) -> bool:
+        """Does ``issuer``'s public key verify this certificate's signature?
+
+        Raises UnknownAlgorithmError for a non-GOST algorithm or an algorithm that does not fit the issuer's key.
+        """
+        return verify_signature(self.tbs_der, self._asn1["signature_algorithm"], self.signature_value,
+                                issuer.public_key_info)
+
+    @property
+    def is_self_signed(self) -> bool:
+        """Self-issued and verifiable with its own key (False when the algorithm or key is not usable)."""
+        cached = self._cache.get("self_signed")
+        if cached is None:
+            try:
+                cached = self.is_self_issued and self.is_signed_by(self)
+            except SignAgentError:
+                cached = False
+            self._cache["self_signed"] = cached
+        return bool(cached)
+
+    # -- qualified identity and problems --------------------------------------------------------------------------
+
+    @property
+    def identity(self) -> QualifiedIdentity:
+        """The qualified-certificate identity of the subject (ФИО, ОГРН, ИНН, СНИЛС, owner kind, problems)."""
+        cached = self._cache.get("identity")
+        if cached is None:
+            cached = self._cache["identity"] = extract_identity(self)
+        return cached  # type: ignore[return-value]
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        """Everything flagged about this certificate: identity problems and extension problems."""
+        found: list[Problem] = list(self.identity.problems)
+        seen: set[str] = set()
+        for ext in self.extensions:
+            if ext.oid in seen:
+                found.append(Problem("extension_duplicate", ext.oid,
+                                     f"extension {ext.name} appears more than once (RFC 5280 section 4.2)",
+                                     f"расширение {ext.name} встречается более одного раза"))
+            seen.add(ext.oid)
+            if ext.error is not None:
+                found.append(Problem("extension_malformed", ext.oid, f"extension {ext.name}: {ext.error}",
+                                     f"расширение {ext.name} не соответствует своей ASN.1-спецификации"))
+        for oid in self.unknown_critical_extensions:
+            found.append(Problem("unknown_critical_extension", oid,
+                                 f"critical extension {oid} is not understood",
+                                 f"критическое расширение {oid} не поддерживается"))
+        inner = self._asn1["tbs_certificate"]["signature"]["algorithm"].dotted
+        if inner != self.signature_algorithm.oid:
+            found.append(Problem("signature_algorithm_mismatch", "signature",
+                                 f"tbsCertificate names {inner} but the certificate is signed with "
+                                 f"{self.signature_algorithm.oid} (RFC 5280 section 4.1.1.2)",
+                                 "алгоритм подписи в tbsCertificate не совпадает с алгоритмом подписи сертификата"))
+        return tuple(found)
+
+    # -- identity of the object -----------------------------------------------------------------------------------
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Certificate):
+            return NotImplemented
+        return self._der == other._der
+
+    def __hash__(self) -> int:
+        return hash(self._der)
+
+    def __repr__(self) -> str:
+        return f"Certificate(subject={self._subject.display!r}, serial={self.serial_hex})"

@@ -1,0 +1,145 @@
+"""Certificate extensions parsed one by one, so that one broken extension never hides the others.
+
+Real state-PKI certificates carry extensions whose contents violate the spec asn1crypto applies (the Microsoft
+certificate-template extension 1.3.6.1.4.1.311.20.2 holds a UTF8String where a BMPString is specified), so a
+certificate is never decoded as a whole here: each extension is parsed on its own and a failure is recorded as an
+error string beside it. RFC 5280 section 4.2: a critical extension that is not recognised *or cannot be
+processed* makes the certificate unacceptable, so a broken critical extension counts as unknown.
+
+Exports: ExtensionInfo, parse_extensions, check_extension_framing, to_jsonable, PROCESSED_EXTENSIONS.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from asn1crypto import core, x509
+
+import signagent.asn1  # noqa: F401  -- registers the Russian extensions with asn1crypto
+from signagent.asn1 import oids
+
+__all__ = ["PROCESSED_EXTENSIONS", "ExtensionInfo", "check_extension_framing", "parse_extensions", "to_jsonable"]
+
+#: Extensions whose meaning this project knows: RFC 5280 section 4.2 extensions that path validation
+#: (pyhanko-certvalidator and our checks) processes or that only carry information, and the Russian ones.
+PROCESSED_EXTENSIONS = frozenset({
+    "2.5.29.14",  # subjectKeyIdentifier
+    "2.5.29.15",  # keyUsage
+    "2.5.29.16",  # privateKeyUsagePeriod (qualified-profile.md 2.2: honoured when present)
+    "2.5.29.17",  # subjectAltName
+    "2.5.29.18",  # issuerAltName
+    "2.5.29.19",  # basicConstraints
+    "2.5.29.30",  # nameConstraints
+    "2.5.29.31",  # cRLDistributionPoints
+    "2.5.29.32",  # certificatePolicies
+    "2.5.29.33",  # policyMappings
+    "2.5.29.35",  # authorityKeyIdentifier
+    "2.5.29.36",  # policyConstraints
+    "2.5.29.37",  # extKeyUsage
+    "2.5.29.46",  # freshestCRL
+    "2.5.29.54",  # inhibitAnyPolicy
+    "1.3.6.1.5.5.7.1.1",  # authorityInfoAccess
+    "1.3.6.1.5.5.7.1.11",  # subjectInfoAccess
+    "1.3.6.1.5.5.7.48.1.5",  # id-pkix-ocsp-nocheck (RFC 6960 section 4.2.2.2.1)
+    oids.SUBJECT_SIGN_TOOL,
+    oids.ISSUER_SIGN_TOOL,
+    oids.IDENTIFICATION_KIND,
+})
+
+
+@dataclass(frozen=True)
+class ExtensionInfo:
+    """One extension: OID, name, criticality, a JSON-ready value (or None) and the parse error (or None).
+
+    ``parsed`` is the asn1crypto value when the extension matched its spec (None otherwise). When the spec did not
+    fit, ``value`` may still hold a generic decoding of the contents, for display.
+    """
+
+    oid: str
+    name: str
+    critical: bool
+    value: object
+    error: str | None
+    known: bool
+    parsed: object = field(default=None, repr=False, compare=False)
+
+
+def to_jsonable(value: object) -> object:
+    """asn1crypto ``.native`` output made JSON-ready: bytes as hex, datetimes ISO-8601, sets sorted."""
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).hex()
+    if isinstance(value, _dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, set | frozenset):
+        return sorted(to_jsonable(v) for v in value)  # type: ignore[type-var]
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def _generic_value(contents: bytes) -> object:
+    try:
+        return to_jsonable(core.load(contents).native)
+    except (ValueError, TypeError, KeyError, OverflowError):
+        return contents.hex()
+
+
+class _RawExtension(core.Sequence):
+    """Extension (RFC 5280 section 4.1) with extnValue left as plain bytes.
+
+    asn1crypto's own Extension decodes extnValue with the OID's spec as soon as the field is touched, so a
+    broken value would make the whole extension unreadable; this twin keeps the value raw.
+    """
+
+    _fields: ClassVar[list[tuple]] = [
+        ("extn_id", core.ObjectIdentifier),
+        ("critical", core.Boolean, {"default": False}),
+        ("extn_value", core.OctetString),
+    ]
+
+
+def _frame(extension: x509.Extension) -> _RawExtension:
+    raw = _RawExtension.load(extension.dump(), strict=True)
+    _ = raw["extn_id"].dotted, raw["critical"].native, raw["extn_value"].native
+    return raw
+
+
+def check_extension_framing(extensions: Iterable[x509.Extension] | None) -> None:
+    """Raise ValueError if an extension is not an (OID, BOOLEAN, OCTET STRING) SEQUENCE; values are not decoded."""
+    for ext in extensions or ():
+        _frame(ext)
+
+
+def _one(extension: x509.Extension) -> ExtensionInfo:
+    raw = _frame(extension)
+    oid = raw["extn_id"].dotted
+    name = x509.ExtensionId._map.get(oid, oid)
+    critical = bool(raw["critical"].native)
+    known = oid in PROCESSED_EXTENSIONS
+    contents = raw["extn_value"].native or b""
+    spec = x509.Extension._oid_specs.get(name)
+    if spec is None:
+        # No spec for this OID: show a generic decoding; nothing to be wrong against.
+        return ExtensionInfo(oid, name, critical, _generic_value(contents), None, known)
+    try:
+        parsed = spec.load(contents, strict=True)
+        value = to_jsonable(parsed.native)
+    except (ValueError, TypeError, KeyError, OverflowError) as exc:
+        reason = " ".join(str(exc).split())
+        return ExtensionInfo(oid, name, critical, _generic_value(contents), f"does not match its ASN.1 spec: {reason}",
+                             known)
+    return ExtensionInfo(oid, name, critical, value, None, known, parsed)
+
+
+def parse_extensions(extensions: Iterable[x509.Extension] | None) -> tuple[ExtensionInfo, ...]:
+    """Parse every extension on its own (a broken one is recorded, never raised)."""
+    if extensions is None:
+        return ()
+    return tuple(_one(ext) for ext in extensions)

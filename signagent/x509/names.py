@@ -1,0 +1,182 @@
+"""Distinguished names (RFC 5280 section 4.1.2.4) as people and programs read them: attributes by OID.
+
+Russian certificates put their attributes in no fixed order (``reference/qualified-profile.md`` 2.1), so every
+lookup here goes by attribute type, never by position. Attribute values that do not match the type asn1crypto
+expects (or attributes of an unknown type) are decoded generically; a value that cannot be decoded at all is
+shown as ``#`` + the hex of its DER, as RFC 4514 section 2.4 does.
+
+Exports: NameAttribute, DistinguishedName.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from asn1crypto import core, x509
+
+import signagent.asn1  # noqa: F401  -- registers the Russian attributes with asn1crypto
+
+__all__ = ["DistinguishedName", "NameAttribute"]
+
+# Attribute types asn1crypto does not name; kept local rather than patched into asn1crypto's tables.
+_EXTRA_NAMES = {
+    "1.2.840.113549.1.9.2": "unstructured_name",  # PKCS #9; Минцифры certificates name the information system here
+}
+
+# Short labels for the one-line form: RFC 4514 section 3 keywords, and the forms CryptoPro shows for the rest.
+_LABELS = {
+    "common_name": "CN",
+    "surname": "SN",
+    "given_name": "G",
+    "title": "T",
+    "organization_name": "O",
+    "organizational_unit_name": "OU",
+    "country_name": "C",
+    "state_or_province_name": "S",
+    "locality_name": "L",
+    "street_address": "STREET",
+    "email_address": "E",
+    "serial_number": "SERIALNUMBER",
+    "pseudonym": "PSEUDONYM",
+    "unstructured_name": "UN",
+    "domain_component": "DC",
+    "user_id": "UID",
+    "ogrn": "ОГРН",
+    "ogrnip": "ОГРНИП",
+    "snils": "СНИЛС",
+    "inn": "ИНН",
+    "innle": "ИНН ЮЛ",
+}
+
+_STRING_TYPES = (core.AbstractString,)
+
+
+class _RawTypeAndValue(core.Sequence):
+    """AttributeTypeAndValue with the value left undecoded (asn1crypto decodes it by type when touched)."""
+
+    _fields: ClassVar[list[tuple]] = [("type", core.ObjectIdentifier), ("value", core.Any)]
+
+
+@dataclass(frozen=True)
+class NameAttribute:
+    """One attribute of a name: its OID, asn1crypto-style name (or the OID), short label and text value."""
+
+    oid: str
+    name: str
+    label: str
+    value: str
+
+
+def _decode_value(type_and_value: x509.NameTypeAndValue) -> str:
+    try:
+        native = type_and_value["value"].native
+        if isinstance(native, str):
+            return native
+    except (ValueError, TypeError, KeyError):
+        pass
+    # The declared type did not fit (or is unknown): decode whatever string type is there.
+    der = _RawTypeAndValue.load(type_and_value.dump())["value"].dump()
+    try:
+        generic = core.load(der)
+        if isinstance(generic, _STRING_TYPES):
+            return generic.native
+    except (ValueError, TypeError, KeyError):
+        pass
+    return "#" + der.hex()
+
+
+def _escape(value: str) -> str:
+    # RFC 4514 section 2.4: escape the characters that would break the one-line form.
+    out = value.replace("\\", "\\\\")
+    for ch in ',+"<>;':
+        out = out.replace(ch, "\\" + ch)
+    if out.startswith((" ", "#")):
+        out = "\\" + out
+    if out.endswith(" "):
+        out = out[:-1] + "\\ "
+    return out
+
+
+class DistinguishedName:
+    """An X.509 Name: attributes in encoded order, lookups by OID or name, and a one-line form.
+
+    Equality follows RFC 5280 section 7.1 name comparison (asn1crypto's normalised comparison).
+    """
+
+    __slots__ = ("_asn1", "_attributes", "_rdns")
+
+    def __init__(self, name: x509.Name) -> None:
+        self._asn1 = name
+        rdns: list[tuple[NameAttribute, ...]] = []
+        for rdn in name.chosen:
+            attrs = []
+            for tv in rdn:
+                oid = tv["type"].dotted
+                known = x509.NameType._map.get(oid) or _EXTRA_NAMES.get(oid)
+                attr_name = known or oid
+                attrs.append(NameAttribute(oid, attr_name, _LABELS.get(attr_name, oid), _decode_value(tv)))
+            rdns.append(tuple(attrs))
+        self._rdns = tuple(rdns)
+        self._attributes = tuple(a for rdn in rdns for a in rdn)
+
+    @property
+    def asn1(self) -> x509.Name:
+        """The asn1crypto Name (for comparisons and re-encoding)."""
+        return self._asn1
+
+    @property
+    def der(self) -> bytes:
+        """The DER encoding of the name, as found in the certificate."""
+        return self._asn1.dump()
+
+    @property
+    def attributes(self) -> tuple[NameAttribute, ...]:
+        """Every attribute, in encoded order."""
+        return self._attributes
+
+    def _matches(self, attr: NameAttribute, key: str) -> bool:
+        return key in (attr.oid, attr.name, attr.label)
+
+    def get_all(self, key: str) -> tuple[str, ...]:
+        """Values of every attribute whose OID, name or label is ``key`` (for example ``"2.5.4.3"``,
+        ``"common_name"`` or ``"CN"``), in encoded order."""
+        return tuple(a.value for a in self._attributes if self._matches(a, key))
+
+    def get(self, key: str) -> str | None:
+        """The first value of attribute ``key`` (OID, name or label), or None."""
+        values = self.get_all(key)
+        return values[0] if values else None
+
+    def to_dict(self) -> dict[str, str | list[str]]:
+        """Attribute name -> value (a list when the attribute repeats), in encoded order."""
+        out: dict[str, str | list[str]] = {}
+        for attr in self._attributes:
+            if attr.name not in out:
+                out[attr.name] = attr.value
+            else:
+                previous = out[attr.name]
+                out[attr.name] = [*previous, attr.value] if isinstance(previous, list) else [previous, attr.value]
+        return out
+
+    @property
+    def display(self) -> str:
+        """One line, most specific attribute first (RFC 4514 order): ``CN=..., O=..., C=RU``."""
+        parts = []
+        for rdn in reversed(self._rdns):
+            parts.append("+".join(f"{a.label}={_escape(a.value)}" for a in rdn))
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        return self.display
+
+    def __repr__(self) -> str:
+        return f"DistinguishedName({self.display!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DistinguishedName):
+            return NotImplemented
+        return self._asn1 == other._asn1
+
+    def __hash__(self) -> int:
+        return hash(self._asn1.hashable)

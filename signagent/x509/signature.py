@@ -1,0 +1,189 @@
+"""GOST signatures on X.509 structures: certificates, CRLs, certification requests, CMS signer infos.
+
+Supported algorithms (RFC 9215 section 3.1; RFC 4491 section 2.2):
+
+* GOST R 34.10-2012 256-bit with Streebog-256: 1.2.643.7.1.1.3.2, or the key OID 1.2.643.7.1.1.1.1 that CMS
+  SignerInfo often carries instead (``shared/vectors/README.md``);
+* GOST R 34.10-2012 512-bit with Streebog-512: 1.2.643.7.1.1.3.3, or the key OID 1.2.643.7.1.1.1.2;
+* GOST R 34.10-2001 with GOST R 34.11-94: 1.2.643.2.2.3, or the key OID 1.2.643.2.2.19 (legacy roots and CAs).
+
+In every case the signature value is s || r as stored (big-endian halves) and the digest is the hash output as
+the hash function returns it (RFC 4491 section 2.2.2; ``reference/qualified-profile.md`` section 7). The key's
+curve comes from the publicKeyParamSet of its SubjectPublicKeyInfo.
+
+Exports: verify_signature, public_key_from_info, crl_is_signed_by, signature_scheme.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from asn1crypto import algos, crl, keys
+
+import signagent.asn1  # noqa: F401  -- registers the GOST algorithms with asn1crypto
+from signagent.asn1 import oids
+from signagent.errors import InvalidKeyError, UnknownAlgorithmError
+from signagent.gost import PublicKey, curve, gost341194, streebog256, streebog512
+
+if TYPE_CHECKING:
+    from .certificate import Certificate
+
+__all__ = ["SignatureScheme", "crl_is_signed_by", "public_key_from_info", "signature_scheme", "verify_signature"]
+
+_PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError)
+
+
+@dataclass(frozen=True)
+class SignatureScheme:
+    """What a GOST signature algorithm needs: the key algorithm OID, the key size and the hash."""
+
+    name: str
+    key_oid: str
+    size: int  # bytes of one half of the signature and of one key coordinate
+    hash_name: str
+
+
+_SCHEME_2012_256 = SignatureScheme("GOST R 34.10-2012 256 with Streebog-256", oids.GOST2012_256, 32, "streebog256")
+_SCHEME_2012_512 = SignatureScheme("GOST R 34.10-2012 512 with Streebog-512", oids.GOST2012_512, 64, "streebog512")
+_SCHEME_2001 = SignatureScheme("GOST R 34.10-2001 with GOST R 34.11-94", oids.GOST2001, 32, "gost341194")
+
+_SCHEMES = {
+    oids.SIGNWITHDIGEST_2012_256: _SCHEME_2012_256,
+    oids.GOST2012_256: _SCHEME_2012_256,
+    oids.SIGNWITHDIGEST_2012_512: _SCHEME_2012_512,
+    oids.GOST2012_512: _SCHEME_2012_512,
+    oids.SIGNWITHDIGEST_2001: _SCHEME_2001,
+    oids.GOST2001: _SCHEME_2001,
+}
+_KEY_NAMES = {
+    oids.GOST2012_256: "GOST R 34.10-2012 256-bit",
+    oids.GOST2012_512: "GOST R 34.10-2012 512-bit",
+    oids.GOST2001: "GOST R 34.10-2001",
+}
+
+
+def _algorithm_oid(signature_algorithm: algos.SignedDigestAlgorithm | str) -> str:
+    if isinstance(signature_algorithm, str):
+        if signature_algorithm in _SCHEMES:
+            return signature_algorithm
+        # An asn1crypto-style name ("gost3410_2012_256_streebog256") is accepted as well as a dotted OID.
+        for table in (oids.GOST_SIGNATURE_ALGORITHMS, oids.GOST_PUBLIC_KEY_ALGORITHMS):
+            for oid, name in table.items():
+                if name == signature_algorithm:
+                    return oid
+        return signature_algorithm
+    try:
+        return signature_algorithm["algorithm"].dotted
+    except _PARSE_ERRORS as exc:
+        raise UnknownAlgorithmError(f"unreadable signature algorithm identifier: {exc}",
+                                    message_ru="не удаётся прочитать идентификатор алгоритма подписи") from None
+
+
+def signature_scheme(signature_algorithm: algos.SignedDigestAlgorithm | str) -> SignatureScheme:
+    """The GOST scheme of a signature algorithm (identifier or dotted OID); UnknownAlgorithmError otherwise."""
+    oid = _algorithm_oid(signature_algorithm)
+    scheme = _SCHEMES.get(oid)
+    if scheme is None:
+        raise UnknownAlgorithmError(
+            f"signature algorithm {oid} is not a GOST algorithm signagent verifies",
+            message_ru=f"алгоритм подписи {oid} не является поддерживаемым алгоритмом ГОСТ",
+            algorithm=oid,
+        )
+    return scheme
+
+
+def _key_oid(public_key_info: keys.PublicKeyInfo) -> str:
+    try:
+        return public_key_info["algorithm"]["algorithm"].dotted
+    except _PARSE_ERRORS as exc:
+        raise InvalidKeyError(f"unreadable public key algorithm: {exc}",
+                              message_ru="не удаётся прочитать алгоритм открытого ключа") from None
+
+
+def public_key_from_info(public_key_info: keys.PublicKeyInfo) -> PublicKey:
+    """The GOST public key of a SubjectPublicKeyInfo (RFC 9215 section 3; RFC 4491 section 2.3.2).
+
+    Raises UnknownAlgorithmError for a non-GOST key or an unknown parameter set, InvalidKeyError for a key
+    whose parameters or value cannot be read, InvalidLengthError / InvalidPointError (both InvalidKeyError or
+    InvalidInputError subclasses) for a value that is not a point of the curve.
+    """
+    key_oid = _key_oid(public_key_info)
+    if key_oid not in _KEY_NAMES:
+        raise UnknownAlgorithmError(
+            f"the public key algorithm {key_oid} is not GOST R 34.10",
+            message_ru=f"алгоритм открытого ключа {key_oid} не является ГОСТ Р 34.10",
+            algorithm=key_oid,
+        )
+    try:
+        params = public_key_info["algorithm"]["parameters"]
+        param_set = params["public_key_param_set"].dotted if params.native is not None else None
+    except _PARSE_ERRORS as exc:
+        raise InvalidKeyError(f"unreadable GOST key parameters: {exc}",
+                              message_ru="не удаётся прочитать параметры ключа ГОСТ") from None
+    if param_set is None:
+        raise InvalidKeyError("the GOST public key has no parameters (publicKeyParamSet is required)",
+                              message_ru="у открытого ключа ГОСТ нет параметров (publicKeyParamSet)")
+    c = curve(param_set)
+    expected = 64 if key_oid == oids.GOST2012_512 else 32
+    if c.size != expected:
+        raise InvalidKeyError(
+            f"a {_KEY_NAMES[key_oid]} key cannot use the {c.bits}-bit parameter set {param_set}",
+            message_ru=f"ключ {_KEY_NAMES[key_oid]} не может использовать {c.bits}-битный набор параметров {param_set}",
+        )
+    try:
+        raw = public_key_info["public_key"].parsed.native
+    except _PARSE_ERRORS as exc:
+        raise InvalidKeyError(f"the GOST public key is not an OCTET STRING inside the BIT STRING: {exc}",
+                              message_ru="открытый ключ ГОСТ не является OCTET STRING внутри BIT STRING") from None
+    return PublicKey.from_bytes(c, raw)
+
+
+def _hash(scheme: SignatureScheme, public_key_info: keys.PublicKeyInfo, data: bytes) -> bytes:
+    if scheme.hash_name == "streebog256":
+        return streebog256(data).digest()
+    if scheme.hash_name == "streebog512":
+        return streebog512(data).digest()
+    # GOST R 34.11-94: S-boxes named by the key's digestParamSet (RFC 4491 section 2.3.2), CryptoPro by default.
+    paramset = oids.GOST341194_CRYPTOPRO_PARAMSET
+    try:
+        digest_param = public_key_info["algorithm"]["parameters"]["digest_param_set"]
+        if digest_param.native is not None:
+            paramset = digest_param.dotted
+    except _PARSE_ERRORS:
+        pass
+    return gost341194(data, paramset).digest()
+
+
+def verify_signature(data: bytes, signature_algorithm: algos.SignedDigestAlgorithm | str, signature: bytes,
+                     public_key_info: keys.PublicKeyInfo) -> bool:
+    """Is ``signature`` (s || r as stored) a valid GOST signature of ``data`` under ``public_key_info``?
+
+    ``signature_algorithm`` is the AlgorithmIdentifier of the signed structure or a dotted OID. Returns False for
+    a wrong signature, including one of the wrong length. Raises UnknownAlgorithmError for a non-GOST algorithm
+    or key, or a signature algorithm that does not fit the key (a 512-bit signature with a 256-bit key, a
+    GOST R 34.10-2001 signature with a 2012 key...); InvalidKeyError (or a subclass) for an unreadable key.
+    """
+    scheme = signature_scheme(signature_algorithm)
+    key_oid = _key_oid(public_key_info)
+    if key_oid != scheme.key_oid:
+        key_name = _KEY_NAMES.get(key_oid, key_oid)
+        raise UnknownAlgorithmError(
+            f"signature algorithm {scheme.name} does not fit a {key_name} key",
+            message_ru=f"алгоритм подписи {scheme.name} не соответствует ключу {key_name}",
+        )
+    key = public_key_from_info(public_key_info)
+    if len(signature) != 2 * scheme.size:
+        return False
+    return key.verify_digest(_hash(scheme, public_key_info, bytes(data)), bytes(signature))
+
+
+def crl_is_signed_by(certificate_list: crl.CertificateList, issuer: Certificate) -> bool:
+    """Is the CRL's signature valid under ``issuer``'s public key? (Names and key usage are not checked here.)"""
+    return verify_signature(
+        certificate_list["tbs_cert_list"].dump(),
+        certificate_list["signature_algorithm"],
+        certificate_list["signature"].native,
+        issuer.public_key_info,
+    )
+
