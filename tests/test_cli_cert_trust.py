@@ -74,3 +74,60 @@ def test_trust_import_refuses_a_non_ca(tmp_path: Path) -> None:
     out = run("trust", "import", "--kind", "root", str(pki["head"].paths["pem"]), store=tmp_path / "store")
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert run("trust", "list", "--json", store=tmp_path / "store").stdout.strip() == "[]"
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory):
+    from signagent.testpki import generate
+
+    return generate(tmp_path_factory.mktemp("pki"))
+
+
+def validate(pki, name: str, *extra: str, store: Path | None = None) -> tuple[int, dict]:
+    certs = pki.out_dir / "certs"
+    args = ["cert", "validate", "--json", str(certs / f"{name}.pem"), "--intermediate", str(certs / "inter.pem"),
+            "--offline", *extra]
+    if store is None:
+        args += ["--trust", str(certs / "root.pem")]
+    out = run(*args, store=store)
+    assert "Traceback" not in out.stderr
+    return out.returncode, (json.loads(out.stdout) if out.stdout else {})
+
+
+def test_cert_validate_exit_codes(pki) -> None:
+    crls = str(pki.out_dir / "crl")
+    rc, doc = validate(pki, "head", "--crl", crls)
+    assert rc == 0 and doc["status"] == "valid" and [c["role"] for c in doc["chain"]] == [
+        "end_entity", "intermediate", "root"]
+    rc, doc = validate(pki, "revoked", "--crl", crls)
+    assert rc == 1 and [r["code"] for r in doc["reasons"]] == ["revoked"]
+    rc, doc = validate(pki, "head", "--revocation", "hard")  # offline, no CRL given: status unknown
+    assert rc == 2 and doc["status"] == "indeterminate"
+    rc, doc = validate(pki, "head", "--revocation", "soft")
+    assert rc == 0 and "revocation_unknown" in [w["code"] for w in doc["warnings"]]
+
+
+def test_cert_validate_at_a_given_time_and_bad_time(pki) -> None:
+    before = (pki.now.replace(year=pki.now.year + 5)).isoformat()
+    rc, doc = validate(pki, "head", "--revocation", "off", "--at", before)
+    assert rc == 1 and "expired" in [r["code"] for r in doc["reasons"]]
+    bad = run("cert", "validate", str(pki.out_dir / "certs" / "head.pem"), "--trust",
+              str(pki.out_dir / "certs" / "root.pem"), "--at", "yesterday")
+    assert bad.returncode == 2 and "--at" in bad.stderr
+
+
+def test_cert_validate_uses_the_trust_store_without_trust(pki, tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    rc, _ = validate(pki, "head", "--revocation", "off", store=store)
+    assert rc == 2  # empty store: no anchor, a usage error
+    assert run("trust", "import", str(pki.out_dir / "certs" / "root.pem"), store=store).returncode == 0
+    rc, doc = validate(pki, "head", "--revocation", "off", store=store)
+    assert rc == 0 and doc["status"] == "valid"
+
+
+def test_cert_validate_real_state_pki(real: Path) -> None:
+    out = run("cert", "validate", "--json", str(real / FNS_2022_11), "--trust", str(real / ROOT_2022),
+              "--at", "2026-06-01", "--revocation", "off")
+    doc = json.loads(out.stdout)
+    assert out.returncode == 0 and doc["status"] == "valid"
+    assert doc["chain"][-1]["sha1"].startswith("2F0CB09B")

@@ -70,16 +70,22 @@ def _wrap_property(cls: type, name: str, table: dict[str, str]) -> None:
     setattr(cls, name, property(getter, doc=original.__doc__))
 
 
-def _wrap_spec_callback(cls: type, field: str, gost_spec: object) -> None:
-    original = cls._spec_callbacks[field]  # type: ignore[attr-defined]
+def _wrap_spec_method(cls: type, method: str, field: str, algorithm_field: str, gost_spec: object) -> None:
+    """Answer ``gost_spec`` for GOST keys in ``cls.<method>`` and point the field's spec callback at it.
 
-    def callback(self: object) -> object:
-        algorithm_field = "algorithm" if field == "public_key" else "private_key_algorithm"
+    The method itself is replaced (not only the ``_spec_callbacks`` entry) because other libraries wrap that
+    entry with a function that calls the method: pyhanko-certvalidator does so when it is imported, and would
+    otherwise drop GOST keys again if it is imported after this registration.
+    """
+    original = getattr(cls, method)
+
+    def spec(self: object) -> object:
         if self[algorithm_field]["algorithm"].native in oids.GOST_PUBLIC_KEY_ALGORITHMS.values():  # type: ignore[index]
             return gost_spec
         return original(self)
 
-    cls._spec_callbacks = {**cls._spec_callbacks, field: callback}  # type: ignore[attr-defined]
+    setattr(cls, method, spec)
+    cls._spec_callbacks = {**cls._spec_callbacks, field: lambda self: getattr(self, method)()}  # type: ignore[attr-defined]
 
 
 def register() -> None:
@@ -102,7 +108,9 @@ def register() -> None:
     _wrap_property(algos.SignedDigestAlgorithm, "hash_algo", {k: v[1] for k, v in _SIGNATURE_PARTS.items()})
     # The SPKI BIT STRING of a GOST key holds a DER OCTET STRING (X || Y little-endian); PKCS#8 holds the private
     # key as an OCTET STRING whose content varies by producer (raw d, or a further OCTET STRING / INTEGER).
-    _wrap_spec_callback(keys.PublicKeyInfo, "public_key", (keys.ParsableOctetBitString, core.OctetString))
+    _wrap_spec_method(keys.PublicKeyInfo, "_public_key_spec", "public_key", "algorithm",
+                      (keys.ParsableOctetBitString, core.OctetString))
     # (field spec, no inner parse): the reader of key files looks inside (signagent.cms key loading).
-    _wrap_spec_callback(keys.PrivateKeyInfo, "private_key", (core.OctetString, None))
+    _wrap_spec_method(keys.PrivateKeyInfo, "_private_key_spec", "private_key", "private_key_algorithm",
+                      (core.OctetString, None))
     _registered = True

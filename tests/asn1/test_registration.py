@@ -93,3 +93,21 @@ def test_pkcs8_in_the_openssl_gost_layout(vectors_dir: Path) -> None:
     d_le = info["private_key"].native
     assert d_le[::-1].hex() == "7a929ade789bb9be10ed359dd39a72c11b60961f49397eee1d19ce9891ec3b28"
     assert info.dump() == der
+
+
+def test_gost_keys_still_parse_after_pyhanko_certvalidator_is_imported(shared_dir: Path) -> None:
+    """pyhanko-certvalidator rewires asn1crypto's public-key spec hook when imported; GOST must survive it."""
+    import subprocess
+    import sys
+
+    root = shared_dir / "pki/real/root_mincifry2022_guc2022_2F0CB09B.pem"
+    code = (
+        "import signagent.asn1\n"
+        "import pyhanko_certvalidator.asn1_types\n"
+        "from asn1crypto import pem, x509\n"
+        f"der = pem.unarmor(open({str(root)!r}, 'rb').read())[2]\n"
+        "print(len(x509.Certificate.load(der).public_key['public_key'].parsed.native))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "64"

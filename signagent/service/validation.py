@@ -1,0 +1,111 @@
+"""Use case ``signagent cert validate``: files in, a validation report and an exit code out.
+
+:func:`validate_certificate_file` reads the certificate to validate and the ``--trust`` / ``--intermediate`` /
+``--crl`` paths (each a file -- PEM, DER, bare base64, PKCS#7 bundle -- or a directory of such files), then runs
+:func:`signagent.trust.validation.validate`. :func:`exit_code` maps the verdict to the exit status of DESIGN.md
+section 3: 0 valid, 1 invalid, 2 indeterminate.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from asn1crypto import crl
+
+from signagent.errors import CrlFormatError, FileAccessError, UsageError
+from signagent.trust.report import ValidationReport
+from signagent.trust.validation import validate
+from signagent.x509.loading import load_certificates_path, load_crls
+
+__all__ = ["exit_code", "load_crl_paths", "parse_time", "validate_certificate_file"]
+
+PathLike = str | os.PathLike[str]
+_MAX_CRL_FILE = 256 << 20  # the biggest real CRLs (ФНС) are tens of megabytes
+
+
+def _certificates(paths: Iterable[PathLike]) -> list[object]:
+    found: list[object] = []
+    for path in paths:
+        found.extend(load_certificates_path(path))
+    return found
+
+
+def _read(path: Path) -> bytes:
+    try:
+        if path.stat().st_size > _MAX_CRL_FILE:
+            raise CrlFormatError(f"{path}: larger than {_MAX_CRL_FILE} bytes",
+                                 message_ru=f"{path}: размер больше {_MAX_CRL_FILE} байт")
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise FileAccessError(f"{path}: no such file", message_ru=f"{path}: файл не найден") from None
+    except OSError as exc:
+        raise FileAccessError(f"{path}: {exc.strerror or exc}", message_ru=f"{path}: нет доступа к файлу") from None
+
+
+def load_crl_paths(paths: Iterable[PathLike]) -> list[crl.CertificateList]:
+    """CRLs from files (each must hold CRLs) and directories (files that are not CRLs are skipped)."""
+    found: list[crl.CertificateList] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            for entry in sorted(path.iterdir()):
+                if entry.name.startswith(".") or not entry.is_file():
+                    continue
+                try:
+                    found.extend(load_crls(_read(entry)))
+                except CrlFormatError:
+                    continue
+        else:
+            try:
+                found.extend(load_crls(_read(path)))
+            except CrlFormatError as exc:
+                raise CrlFormatError(f"{path}: {exc.message}", message_ru=f"{path}: {exc.message_ru}") from None
+    return found
+
+
+def parse_time(text: str) -> datetime:
+    """An ISO-8601 time for ``--at`` (a date alone means its midnight; no zone means UTC)."""
+    try:
+        return datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"--at: not an ISO-8601 time: {text!r}",
+                         message_ru=f"--at: время не в формате ISO-8601: {text!r}") from None
+
+
+def validate_certificate_file(path: PathLike, *, trust_paths: Iterable[PathLike] = (),
+                              intermediate_paths: Iterable[PathLike] = (), crl_paths: Iterable[PathLike] = (),
+                              trust_roots: Iterable[object] = (), intermediates: Iterable[object] = (),
+                              crls: Iterable[object] = (), at: datetime | str | None = None,
+                              offline: bool = False, revocation: Literal["soft", "hard", "off"] = "soft",
+                              cache_dir: PathLike | None = None) -> ValidationReport:
+    """Validate the certificate in ``path`` (the first one when the file holds several: the others become
+    intermediates). ``trust_paths`` and/or ``trust_roots`` (certificates the caller already has, e.g. the user's
+    trust store) give the anchors; ``at`` is a datetime or an ISO-8601 string.
+
+    Raises FileAccessError / CertificateFormatError / CrlFormatError for unreadable input, UsageError when no
+    trust anchor is given. ``intermediates`` and ``crls`` add objects the caller already holds (the trust
+    store's).
+    """
+    if Path(path).is_dir():
+        raise FileAccessError(f"{path}: is a directory; give the certificate file",
+                              message_ru=f"{path}: это каталог; укажите файл сертификата")
+    certificates = load_certificates_path(path)
+    target, *bundled = certificates
+    roots = _certificates(trust_paths) + list(trust_roots)
+    if not roots:
+        raise UsageError("no trust anchor: give --trust or import roots into the trust store",
+                         message_ru="нет доверенных корневых сертификатов: укажите --trust или импортируйте их")
+    all_intermediates = bundled + _certificates(intermediate_paths) + list(intermediates)
+    all_crls = load_crl_paths(crl_paths) + list(crls)
+    when = parse_time(at) if isinstance(at, str) else at
+    return validate(target, trust_roots=roots, intermediates=all_intermediates, crls=all_crls, at=when,
+                    offline=offline,
+                    revocation=revocation, cache_dir=None if cache_dir is None else str(cache_dir))
+
+
+def exit_code(report: ValidationReport) -> int:
+    """0 valid, 1 invalid, 2 indeterminate (DESIGN.md section 3)."""
+    return {"valid": 0, "invalid": 1, "indeterminate": 2}[report.status]

@@ -1,0 +1,543 @@
+"""Certificate validation: every path to a trust anchor, RFC 5280 checks, revocation, a report with reason codes.
+
+:func:`validate` builds all certification paths (:mod:`signagent.trust.path_building`), and on each one:
+
+1. our checks, per certificate, so that a report names *every* problem with a stable code: signature with the
+   issuer's key and the algorithm policy (:mod:`signagent.trust.gost_validator`), validity at the validation time
+   (the anchor's too, as OpenSSL does), privateKeyUsagePeriod (2.5.29.16: the end-entity key at the validation
+   time, a CA key at the time it issued the next certificate), key usage (signing for the end entity:
+   digitalSignature or nonRepudiation; keyCertSign for CAs), basicConstraints cA and pathLenConstraint, unknown
+   critical extensions;
+2. the RFC 5280 section 6.1 algorithm of pyhanko-certvalidator (policies, name constraints, name chaining) with
+   our signature validator and algorithm policy, on paths our checks passed; its exceptions map to reason codes
+   through :data:`PYHANKO_ERRORS`;
+3. revocation (:mod:`signagent.trust.revocation`) of every certificate below the anchor: ``off`` (noted in the
+   report), ``soft`` (unknown status: valid with a warning) or ``hard`` (unknown status: indeterminate).
+
+The best path decides (valid before indeterminate before invalid, then fewer problems, then shorter). Missing
+intermediates are fetched from AIA caIssuers unless ``offline``. Results are kept in memory for the time window
+in which nothing they depend on changes (certificate validity bounds, CRL updates), which is what makes a repeated
+validation fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from asn1crypto import crl, x509
+from pyhanko_certvalidator import errors as pv_errors
+from pyhanko_certvalidator.authority import CertTrustAnchor
+from pyhanko_certvalidator.context import ValidationContext
+from pyhanko_certvalidator.path import ValidationPath
+from pyhanko_certvalidator.policy_decl import NO_REVOCATION, CertRevTrustPolicy
+from pyhanko_certvalidator.validate import SUPPORTED_EXTENSIONS, async_validate_path
+
+import signagent.asn1  # noqa: F401  (registers the GOST algorithms and Russian extensions with asn1crypto)
+from signagent.errors import CertificateFormatError, DownloadError, SignAgentError
+
+from .fetching import FetchCache, Fetcher, HttpFetcher, is_fetchable
+from .gost_validator import GostAlgorithmPolicy, GostSignatureValidator
+from .path_building import CandidatePath, CertificatePool, build_paths, is_self_signed
+from .report import (
+    CertificateCheck,
+    CertificateInfo,
+    PathReport,
+    Reason,
+    ValidationReport,
+    reason,
+    status_rank,
+    worst_status,
+)
+from .revocation import RevocationChecker, RevocationStatus, load_crl
+
+__all__ = ["PYHANKO_ERRORS", "RevocationMode", "clear_caches", "validate"]
+
+RevocationMode = Literal["soft", "hard", "off"]
+_TOLERANCE = timedelta(seconds=1)
+# Critical extensions a validator may meet: what pyhanko-certvalidator processes, plus privateKeyUsagePeriod
+# (checked here). Anything else critical makes the certificate unusable (RFC 5280 section 4.2).
+_SUPPORTED_CRITICAL = SUPPORTED_EXTENSIONS | {"private_key_usage_period"}
+
+#: pyhanko-certvalidator exception -> reason code, first match wins; a message pattern narrows the generic ones.
+PYHANKO_ERRORS: tuple[tuple[type[Exception], str | None, str], ...] = (
+    (pv_errors.RevokedError, None, "revoked"),
+    (pv_errors.StaleRevinfoError, None, "crl_expired"),
+    (pv_errors.InsufficientRevinfoError, None, "revocation_unknown"),
+    (pv_errors.ExpiredError, None, "expired"),
+    (pv_errors.NotYetValidError, None, "not_yet_valid"),
+    (pv_errors.DisallowedAlgorithmError, None, "algorithm_not_allowed"),
+    (pv_errors.PathBuildingError, None, "issuer_not_found"),
+    (pv_errors.InvalidCertificateError, r"self-signed", "untrusted_root"),
+    (pv_errors.InvalidCertificateError, r"usage|purpose", "key_usage_not_allowed"),
+    (pv_errors.InvalidCertificateError, None, "malformed"),
+    (pv_errors.PathValidationError, r"signature .* could not be verified|signature parameters", "bad_signature"),
+    (pv_errors.PathValidationError, r"is not a CA", "not_a_ca"),
+    (pv_errors.PathValidationError, r"maximum path length", "path_length_exceeded"),
+    (pv_errors.PathValidationError, r"not allowed to sign certificates", "ca_key_usage_missing"),
+    (pv_errors.PathValidationError, r"unsupported critical extension", "unknown_critical_extension"),
+    (pv_errors.PathValidationError, r"issuer name could not be matched", "issuer_not_found"),
+    (pv_errors.PathValidationError, r"polic|name constraint|namespace|subtree", "policy_violation"),
+    (pv_errors.PathError, None, "validation_failed"),
+    (pv_errors.ValidationError, None, "validation_failed"),
+)
+
+
+def reason_code_for(exc: Exception) -> str:
+    """The reason code of a pyhanko-certvalidator exception (:data:`PYHANKO_ERRORS`)."""
+    text = str(exc)
+    for cls, pattern, code in PYHANKO_ERRORS:
+        if isinstance(exc, cls) and (pattern is None or re.search(pattern, text, re.IGNORECASE)):
+            return code
+    return "validation_failed"
+
+
+# ----------------------------------------------------------------------------------------------------- inputs
+
+def _as_asn1(obj: object, what: str = "certificate") -> x509.Certificate:
+    """An asn1crypto certificate from a signagent Certificate, an asn1crypto one or encoded bytes."""
+    if isinstance(obj, x509.Certificate):
+        return obj
+    asn1 = getattr(obj, "asn1", None)
+    if isinstance(asn1, x509.Certificate):
+        return asn1
+    if isinstance(obj, bytes | bytearray | memoryview):
+        data = bytes(obj)
+        if data[:1] == b"\x30":  # DER: asn1crypto directly (the common, fast case)
+            try:
+                cert = x509.Certificate.load(data, strict=True)
+                _ = cert["tbs_certificate"]["subject"], cert["tbs_certificate"]["issuer"], cert.public_key
+                return cert
+            except (ValueError, TypeError, KeyError):
+                pass  # let the full loader say precisely what is wrong
+        from signagent.x509.loading import load_certificate
+
+        return load_certificate(data).asn1
+    raise CertificateFormatError(f"{what}: expected a certificate, got {type(obj).__name__}",
+                                 message_ru=f"{what}: ожидался сертификат")
+
+
+def _as_crl(obj: object) -> crl.CertificateList:
+    if isinstance(obj, crl.CertificateList):
+        return obj
+    if isinstance(obj, bytes | bytearray | memoryview):
+        return load_crl(bytes(obj))
+    raise CertificateFormatError(f"expected a CRL, got {type(obj).__name__}", message_ru="ожидался список отзыва")
+
+
+def _utc(at: datetime | None) -> datetime:
+    if at is None:
+        return datetime.now(UTC)
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+# ----------------------------------------------------------------------------------------------- descriptions
+
+def _subject(cert: x509.Certificate) -> str:
+    try:
+        return cert.subject.human_friendly
+    except (ValueError, TypeError, KeyError):
+        return cert.subject.dump().hex()
+
+
+def _issuer(cert: x509.Certificate) -> str:
+    try:
+        return cert.issuer.human_friendly
+    except (ValueError, TypeError, KeyError):
+        return cert.issuer.dump().hex()
+
+
+def _thumbprint(cert: x509.Certificate) -> str:
+    return hashlib.sha1(cert.dump()).hexdigest().upper()  # noqa: S324  (the thumbprint CryptoPro shows)
+
+
+def _validity(cert: x509.Certificate) -> tuple[datetime, datetime]:
+    validity = cert["tbs_certificate"]["validity"]
+    return validity["not_before"].native, validity["not_after"].native
+
+
+def _key_usage_period(cert: x509.Certificate) -> tuple[datetime | None, datetime | None] | None:
+    """privateKeyUsagePeriod (RFC 5280 section 4.2.1.4 of RFC 3280; 2.5.29.16) or None when absent."""
+    for ext in cert["tbs_certificate"]["extensions"] or []:
+        if ext["extn_id"].dotted == "2.5.29.16":
+            value = ext["extn_value"].parsed
+            return value["not_before"].native, value["not_after"].native
+    return None
+
+
+@dataclass
+class _Evaluation:
+    report: PathReport
+    bounds: list[datetime]
+    cacheable: bool
+
+
+class _Run:
+    """One call of :func:`validate`: its settings and shared helpers."""
+
+    def __init__(self, at: datetime, mode: RevocationMode, checker: RevocationChecker | None,
+                 sig_validator: GostSignatureValidator, policy: GostAlgorithmPolicy, purpose: str) -> None:
+        self.at = at
+        self.mode = mode
+        self.checker = checker
+        self.sig_validator = sig_validator
+        self.policy = policy
+        self.purpose = purpose
+
+    # --- per certificate -----------------------------------------------------------------------------------
+
+    def _ref(self, cert: x509.Certificate) -> dict[str, str]:
+        return {"certificate": _thumbprint(cert), "subject": _subject(cert)}
+
+    def _signature(self, cert: x509.Certificate, issuer: x509.Certificate) -> CertificateCheck:
+        algorithm = cert["signature_algorithm"]
+        name = algorithm["algorithm"].native
+        if not self.policy.signature_algorithm_allowed(algorithm, self.at, issuer.public_key):
+            return CertificateCheck("signature", "failed",
+                                    reason("algorithm_not_allowed", algorithm=name, **self._ref(cert)))
+        try:
+            self.sig_validator.validate_signature(cert["signature_value"].native, cert["tbs_certificate"].dump(),
+                                                  issuer.public_key, algorithm)
+        except Exception:  # InvalidSignature, or the default validator failing on a key it cannot load
+            return CertificateCheck("signature", "failed", reason("bad_signature", **self._ref(cert)))
+        return CertificateCheck("signature", "passed", detail=str(name))
+
+    def _validity(self, cert: x509.Certificate, bounds: list[datetime]) -> CertificateCheck:
+        not_before, not_after = _validity(cert)
+        bounds += [not_before, not_after]
+        if self.at + _TOLERANCE < not_before:
+            return CertificateCheck("validity", "failed",
+                                    reason("not_yet_valid", not_before=not_before, **self._ref(cert)))
+        if self.at - _TOLERANCE > not_after:
+            return CertificateCheck("validity", "failed", reason("expired", not_after=not_after, **self._ref(cert)))
+        return CertificateCheck("validity", "passed")
+
+    def _key_usage_period(self, cert: x509.Certificate, child: x509.Certificate | None,
+                          bounds: list[datetime]) -> CertificateCheck | None:
+        period = _key_usage_period(cert)
+        if period is None or (child is None and cert.ca):
+            return None  # a CA key's period limits what it signs, not the use of its certificate
+        start, end = period
+        # the end-entity key is used now; a CA key was used when it signed the certificate below it
+        when = self.at if child is None else _validity(child)[0]
+        if child is None:
+            bounds += [t for t in period if t is not None]
+        if (start is not None and when + _TOLERANCE < start) or (end is not None and when - _TOLERANCE > end):
+            return CertificateCheck("private_key_usage_period", "failed", reason(
+                "private_key_usage_period_over", not_before=start or "-", not_after=end or "-", **self._ref(cert)))
+        return CertificateCheck("private_key_usage_period", "passed")
+
+    def _key_usage(self, cert: x509.Certificate, is_target: bool) -> CertificateCheck | None:
+        usage = cert.key_usage_value
+        if is_target:
+            if self.purpose != "signing" or cert.ca:
+                return None  # a CA certificate validated on its own is not used to sign documents
+            if usage is not None and not ({"digital_signature", "non_repudiation"} & set(usage.native)):
+                return CertificateCheck("key_usage", "failed", reason("key_usage_not_allowed", **self._ref(cert)))
+            return CertificateCheck("key_usage", "passed")
+        if usage is not None and "key_cert_sign" not in usage.native:
+            return CertificateCheck("key_usage", "failed", reason("ca_key_usage_missing", **self._ref(cert)))
+        return CertificateCheck("key_usage", "passed")
+
+    def _ca(self, cert: x509.Certificate, below: Sequence[x509.Certificate]) -> CertificateCheck:
+        """basicConstraints of an issuer: cA, and pathLenConstraint against the CAs below it (RFC 5280 6.1.4)."""
+        if not cert.ca and not (cert["tbs_certificate"]["version"].native == "v1" and is_self_signed(cert)):
+            return CertificateCheck("basic_constraints", "failed", reason("not_a_ca", **self._ref(cert)))
+        limit = cert.max_path_length
+        # non-self-issued intermediates between this CA and the end entity
+        intermediates = sum(1 for c in below[1:] if not c.self_issued)
+        if limit is not None and intermediates > limit:
+            return CertificateCheck("basic_constraints", "failed", reason(
+                "path_length_exceeded", limit=limit, **self._ref(cert)))
+        return CertificateCheck("basic_constraints", "passed")
+
+    def _critical(self, cert: x509.Certificate) -> CertificateCheck:
+        unknown = sorted(str(x) for x in cert.critical_extensions - _SUPPORTED_CRITICAL)
+        if unknown:
+            return CertificateCheck("critical_extensions", "failed", reason(
+                "unknown_critical_extension", extensions=", ".join(unknown), **self._ref(cert)))
+        return CertificateCheck("critical_extensions", "passed")
+
+    def _revocation(self, cert: x509.Certificate, issuer: x509.Certificate,
+                    bounds: list[datetime]) -> tuple[CertificateCheck, RevocationStatus | None]:
+        if self.mode == "off" or self.checker is None:
+            return CertificateCheck("revocation", "skipped", detail="revocation checking is off"), None
+        status = self.checker.check(cert, issuer, self.at)
+        bounds += list(status.bounds)
+        if status.state == "good":
+            return CertificateCheck("revocation", "passed", detail=f"not revoked ({status.source})"), status
+        if status.state == "revoked":
+            return CertificateCheck("revocation", "failed", reason(
+                "revoked", revoked_at=status.revoked_at, revocation_reason=status.revocation_reason,
+                source=status.source, **self._ref(cert))), status
+        code = status.code or "revocation_unknown"
+        details: dict[str, Any] = {"detail": status.detail}
+        if code == "crl_expired":
+            details["next_update"] = status.next_update
+        return CertificateCheck("revocation", "unknown", reason(code, **details, **self._ref(cert))), status
+
+    # --- per path ------------------------------------------------------------------------------------------
+
+    def evaluate(self, candidate: CandidatePath) -> _Evaluation:
+        certs = candidate.certificates
+        n = len(certs)
+        bounds: list[datetime] = []
+        checks: list[list[CertificateCheck]] = [[] for _ in certs]
+        structural: list[Reason] = []
+        cacheable = True
+        anchored = candidate.end == "anchor"
+        for i, cert in enumerate(certs):
+            try:
+                own = checks[i]
+                last = i == n - 1
+                if not last:
+                    own.append(self._signature(cert, certs[i + 1]))
+                elif anchored:
+                    own.append(CertificateCheck("signature", "skipped", detail="trust anchor"))
+                own.append(self._validity(cert, bounds))
+                pkup = self._key_usage_period(cert, certs[i - 1] if i else None, bounds)
+                if pkup is not None:
+                    own.append(pkup)
+                ku = self._key_usage(cert, is_target=i == 0)
+                if ku is not None:
+                    own.append(ku)
+                if i > 0:
+                    own.append(self._ca(cert, certs[:i]))
+                own.append(self._critical(cert))
+            except (ValueError, TypeError, KeyError, SignAgentError) as exc:
+                checks[i].append(CertificateCheck("structure", "failed", reason(
+                    "malformed", detail=" ".join(str(exc).split()) or type(exc).__name__, **self._ref(cert))))
+        for own in checks:
+            structural += [c.reason for c in own if c.status == "failed" and c.reason is not None]
+        last = certs[-1]
+        if candidate.end == "untrusted_root":
+            structural.append(reason("untrusted_root", **self._ref(last)))
+        elif candidate.end == "issuer_not_found":
+            structural.append(reason("issuer_not_found", issuer=_issuer(last), **self._ref(last)))
+        if anchored and not structural and n > 1:
+            code, message = self._pkix(certs)
+            if code is not None:
+                structural.append(reason(code if code != "validation_failed" else "validation_failed",
+                                         detail=message, **self._ref(certs[0])))
+        reasons = list(structural)
+        warnings: list[Reason] = []
+        if anchored and not structural:
+            for i in range(n - 1):
+                check, status = self._revocation(certs[i], certs[i + 1], bounds)
+                checks[i].append(check)
+                if check.status == "failed" and check.reason is not None:
+                    reasons.append(check.reason)
+                elif check.status == "unknown" and check.reason is not None:
+                    cacheable = cacheable and status is not None and status.code == "crl_expired"
+                    (warnings if self.mode == "soft" else reasons).append(check.reason)
+            if self.mode == "off":
+                warnings.append(reason("revocation_not_checked"))
+        infos = tuple(self._info(cert, checks[i], i, n, anchored) for i, cert in enumerate(certs))
+        return _Evaluation(PathReport(infos, worst_status(reasons), tuple(reasons), tuple(warnings)), bounds,
+                           cacheable)
+
+    def _info(self, cert: x509.Certificate, checks: list[CertificateCheck], i: int, n: int,
+              anchored: bool) -> CertificateInfo:
+        not_before, not_after = _validity(cert)
+        role = "end_entity" if i == 0 else ("root" if i == n - 1 and (anchored or is_self_signed(cert))
+                                            else "intermediate")
+        return CertificateInfo(
+            subject=_subject(cert), issuer=_issuer(cert), serial=format(cert.serial_number, "X"),
+            sha1=_thumbprint(cert), sha256=hashlib.sha256(cert.dump()).hexdigest().upper(),
+            not_before=not_before, not_after=not_after, role=role, checks=tuple(checks))  # type: ignore[arg-type]
+
+    def _pkix(self, certs: tuple[x509.Certificate, ...]) -> tuple[str | None, str]:
+        """pyhanko-certvalidator's RFC 5280 section 6.1 run on this exact path (revocation is ours)."""
+        anchor = certs[-1]
+        context = ValidationContext(
+            trust_roots=[anchor], moment=self.at, allow_fetching=False,
+            revinfo_policy=CertRevTrustPolicy(NO_REVOCATION), algorithm_usage_policy=self.policy,
+            signature_validator=self.sig_validator, time_tolerance=_TOLERANCE)
+        path = ValidationPath(CertTrustAnchor(anchor), list(reversed(certs[1:-1])), certs[0])
+        try:
+            _run_sync(lambda: async_validate_path(context, path))
+        except (pv_errors.PathError, pv_errors.ValidationError) as exc:
+            return reason_code_for(exc), str(exc)
+        except (ValueError, TypeError, KeyError) as exc:
+            return "malformed", str(exc)
+        return None, ""
+
+
+def _run_sync(make_coroutine: Any) -> Any:
+    """Run a coroutine that does not really wait (no fetching) without the cost of an event loop; fall back to
+    asyncio.run if it does wait."""
+    coroutine = make_coroutine()
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return done.value
+    coroutine.close()
+    return asyncio.run(make_coroutine())
+
+
+# ----------------------------------------------------------------------------------------------- AIA fetching
+
+def _issuer_fetcher(fetcher: Fetcher, cache: FetchCache | None):  # type: ignore[no-untyped-def]
+    from signagent.x509.loading import load_certificates
+
+    def fetch(cert: x509.Certificate) -> list[x509.Certificate]:
+        found: list[x509.Certificate] = []
+        try:
+            urls = [entry["access_location"].native for entry in cert.authority_information_access_value or []
+                    if entry["access_method"].native == "ca_issuers"
+                    and entry["access_location"].name == "uniform_resource_identifier"]
+        except (ValueError, TypeError, KeyError):
+            return found
+        for url in urls:
+            if not is_fetchable(url):
+                continue
+            data = None
+            if cache is not None:
+                cached = cache.load("cert", url)
+                data = cached[0] if cached else None
+            downloaded = False
+            if data is None:
+                try:
+                    data = fetcher.get(url)
+                    downloaded = True
+                except DownloadError:
+                    continue
+            try:
+                certs = [c.asn1 for c in load_certificates(data)]
+            except SignAgentError:
+                continue
+            if downloaded and cache is not None:
+                cache.store("cert", url, data)
+            found += [c for c in certs if c.subject == cert.issuer]
+            if found:
+                break
+        return found
+
+    return fetch
+
+
+# ----------------------------------------------------------------------------------------------- result cache
+
+_RESULTS: OrderedDict[tuple[Any, ...], list[tuple[datetime, datetime, ValidationReport]]] = OrderedDict()
+_RESULTS_SIZE = 512
+_RESULTS_LOCK = threading.Lock()  # the HTTP API validates from several threads
+_SIG_VALIDATOR = GostSignatureValidator()
+_DEFAULT_FETCHER: HttpFetcher | None = None
+
+
+def clear_caches() -> None:
+    """Forget remembered validation results and signature verdicts (the on-disk CRL cache stays)."""
+    global _SIG_VALIDATOR
+    with _RESULTS_LOCK:
+        _RESULTS.clear()
+    _SIG_VALIDATOR = GostSignatureValidator()
+
+
+def _input_digest(item: object) -> bytes:
+    """SHA-256 of an input's encoding, whatever form it was given in (bytes, asn1crypto or signagent object)."""
+    if isinstance(item, bytes | bytearray | memoryview):
+        return hashlib.sha256(item).digest()
+    der = getattr(item, "der", None)
+    if isinstance(der, bytes):
+        return hashlib.sha256(der).digest()
+    dump = getattr(item, "dump", None)
+    if callable(dump):
+        return hashlib.sha256(dump()).digest()
+    return repr(item).encode()  # not a certificate: parsing will reject it
+
+
+def _window(bounds: list[datetime], at: datetime) -> tuple[datetime, datetime]:
+    """The interval around ``at`` in which no bound lies: the verdict cannot change inside it."""
+    below = [b for b in bounds if b <= at]
+    above = [b for b in bounds if b > at]
+    low = max(below) if below else datetime.min.replace(tzinfo=UTC)
+    high = min(above) if above else datetime.max.replace(tzinfo=UTC)
+    return low + _TOLERANCE, high - _TOLERANCE
+
+
+# ----------------------------------------------------------------------------------------------- entry point
+
+def validate(cert: object, *, trust_roots: Iterable[object], intermediates: Iterable[object] = (),
+             crls: Iterable[object] = (), at: datetime | None = None, offline: bool = False,
+             revocation: RevocationMode = "soft", fetcher: Fetcher | None = None,
+             cache_dir: str | None = None, purpose: Literal["signing", "any"] = "signing",
+             allow_foreign_algorithms: bool = False) -> ValidationReport:
+    """Validate ``cert`` against ``trust_roots``; return a :class:`~signagent.trust.report.ValidationReport`.
+
+    Certificates may be signagent ``Certificate`` objects, asn1crypto certificates or encoded bytes; ``crls``
+    parsed CRLs or bytes. ``at``: validation time (default now; naive = UTC). ``offline``: never use the network
+    (revocation data from ``crls`` and the on-disk cache only). ``revocation``: soft / hard / off.
+    ``fetcher``: network access (default: an :class:`~signagent.trust.fetching.HttpFetcher` with a 5 s timeout).
+    ``cache_dir``: on-disk cache of downloads (default under the user cache directory). ``purpose``: "signing"
+    requires digitalSignature or nonRepudiation of a non-CA target. ``allow_foreign_algorithms``: accept non-GOST
+    algorithms (RSA, ECDSA...) by pyhanko's default policy instead of reporting ``algorithm_not_allowed``.
+
+    Raises only for malformed input (:class:`~signagent.errors.CertificateFormatError`,
+    :class:`~signagent.errors.CrlFormatError`) or a bad argument.
+    """
+    if revocation not in ("soft", "hard", "off"):
+        raise SignAgentError(f"revocation mode must be soft, hard or off, not {revocation!r}",
+                             message_ru="режим проверки отзыва: soft, hard или off")
+    trust_roots, intermediates, crls = list(trust_roots), list(intermediates), list(crls)
+    when = _utc(at)
+    # the result cache is keyed by the inputs' bytes, before any parsing: a repeated validation costs a few hashes
+    key = (_input_digest(cert), frozenset(map(_input_digest, trust_roots)),
+           frozenset(map(_input_digest, intermediates)), frozenset(map(_input_digest, crls)),
+           revocation, offline, purpose, allow_foreign_algorithms, cache_dir, id(fetcher) if fetcher else None)
+    with _RESULTS_LOCK:
+        for low, high, cached in _RESULTS.get(key, ()):
+            if low <= when <= high:
+                _RESULTS.move_to_end(key)
+                return cached if cached.validated_at == when else replace(cached, validated_at=when)
+
+    target = _as_asn1(cert)
+    roots = [_as_asn1(c, "trust root") for c in trust_roots]
+    extra = [_as_asn1(c, "intermediate") for c in intermediates]
+    local_crls = [_as_crl(c) for c in crls]
+
+    cache = FetchCache(cache_dir)
+    network: Fetcher | None = None
+    if not offline:
+        global _DEFAULT_FETCHER
+        if fetcher is None:
+            _DEFAULT_FETCHER = _DEFAULT_FETCHER or HttpFetcher()
+            fetcher = _DEFAULT_FETCHER
+        network = fetcher
+    policy = GostAlgorithmPolicy(allow_foreign=allow_foreign_algorithms)
+    sig_validator = _SIG_VALIDATOR  # it defers foreign algorithms; the policy decides whether they are allowed
+    checker = None if revocation == "off" else RevocationChecker(
+        crls=local_crls, fetcher=network, cache=cache, sig_validator=sig_validator, algorithm_policy=policy)
+    run = _Run(when, revocation, checker, sig_validator, policy, purpose)
+
+    pool = CertificatePool(roots, extra)
+    candidates = build_paths(target, pool, fetch_issuers=_issuer_fetcher(network, cache) if network else None)
+    evaluations = [run.evaluate(c) for c in candidates]
+    order = sorted(range(len(evaluations)), key=lambda i: (
+        status_rank(evaluations[i].report.status), len(evaluations[i].report.reasons),
+        len(evaluations[i].report.certificates), i))
+    best = evaluations[order[0]]
+    report = ValidationReport(
+        status=best.report.status, chain=best.report.certificates,
+        paths=tuple(e.report for e in evaluations), reasons=best.report.reasons,
+        warnings=best.report.warnings, validated_at=when, revocation_mode=revocation)
+
+    if all(e.cacheable for e in evaluations):
+        bounds = [b for e in evaluations for b in e.bounds]
+        if network is not None:
+            bounds.append(datetime.now(UTC) + timedelta(minutes=30))  # online data ages; re-check periodically
+        low, high = _window(bounds, when)
+        with _RESULTS_LOCK:
+            windows = _RESULTS.setdefault(key, [])
+            windows.append((low, high, report))
+            del windows[:-8]  # a few time windows per input set are plenty
+            _RESULTS.move_to_end(key)
+            while len(_RESULTS) > _RESULTS_SIZE:
+                _RESULTS.popitem(last=False)
+    return report
