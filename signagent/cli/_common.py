@@ -1,0 +1,45 @@
+"""What every command module of the command line shares: the root group, exit codes, language, output helpers."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import click
+
+from signagent import __version__
+from signagent.errors import SignAgentError
+
+EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
+
+
+def russian() -> bool:
+    """True when the locale asks for Russian messages."""
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var)
+        if value:
+            return value.lower().startswith("ru")
+    return False
+
+
+def reason_text(err: SignAgentError) -> str:
+    """The error's message in the user's language."""
+    return err.message_ru if russian() else err.message
+
+
+def report_error(err: SignAgentError) -> None:
+    """The one-line reason on stderr."""
+    click.echo(f"signagent: {reason_text(err)}", err=True)
+
+
+def emit_json(value: object) -> None:
+    """Print a JSON document (UTF-8 text kept readable)."""
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="signagent")
+def cli() -> None:
+    """Russian qualified electronic signatures (GOST R 34.10/34.11-2012): hash, sign, verify, tokens."""
+
+
