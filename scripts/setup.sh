@@ -11,6 +11,9 @@ APT_PACKAGES=(
     python3 python3-venv python3-dev python3-pip
     openssl libengine-gost-openssl  # independent oracle: OpenSSL 3 + GOST engine
     valgrind                        # constant-time check of the signing path (memcheck client requests)
+    opensc                          # pkcs11-tool: a third-party consumer of the simulator's PKCS#11 module
+    libp11-kit-dev                  # pkcs11.h for the simulator's module
+    pcscd vsmartcard-vpcd libpcsclite-dev  # a real PC/SC stack with a virtual reader (pyscard builds against it)
 )
 
 missing=()
