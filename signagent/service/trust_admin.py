@@ -19,11 +19,11 @@ from signagent.errors import (
     CertificateFormatError,
     CrlFormatError,
     DownloadError,
-    FileAccessError,
     FingerprintMismatchError,
     InvalidInputError,
     SignAgentError,
 )
+from signagent.fileio import read_capped
 from signagent.trust.manifest import Anchor, Manifest, load_manifest
 from signagent.trust.store import (
     NotCaCertificateError,
@@ -126,17 +126,7 @@ def update_roots(store: TrustStore, manifest: Manifest | None = None, fetch: Fet
 
 
 def _read_file(path: str | Path, limit: int) -> bytes:
-    path = Path(path)
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(limit + 1)
-    except OSError as exc:
-        raise FileAccessError(f"cannot read {path}: {exc.strerror or exc}",
-                              message_ru=f"не удаётся прочитать файл {path}", path=str(path)) from None
-    if len(data) > limit:
-        raise InvalidInputError(f"{path} is larger than {limit} bytes", message_ru=f"файл {path} слишком большой",
-                                path=str(path))
-    return data
+    return read_capped(path, limit, "certificate or CRL")
 
 
 def import_file(store: TrustStore, path: str | Path, kind: str = "auto") -> dict[str, object]:

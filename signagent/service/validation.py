@@ -17,6 +17,7 @@ from typing import Literal
 from asn1crypto import crl
 
 from signagent.errors import CrlFormatError, FileAccessError, UsageError
+from signagent.fileio import read_capped
 from signagent.trust.report import ValidationReport
 from signagent.trust.validation import validate
 from signagent.x509.loading import load_certificates_path, load_crls
@@ -35,15 +36,8 @@ def _certificates(paths: Iterable[PathLike]) -> list[object]:
 
 
 def _read(path: Path) -> bytes:
-    try:
-        if path.stat().st_size > _MAX_CRL_FILE:
-            raise CrlFormatError(f"{path}: larger than {_MAX_CRL_FILE} bytes",
-                                 message_ru=f"{path}: размер больше {_MAX_CRL_FILE} байт")
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise FileAccessError(f"{path}: no such file", message_ru=f"{path}: файл не найден") from None
-    except OSError as exc:
-        raise FileAccessError(f"{path}: {exc.strerror or exc}", message_ru=f"{path}: нет доступа к файлу") from None
+    return read_capped(path, _MAX_CRL_FILE, "CRL", lambda message, message_ru: CrlFormatError(message,
+                                                                                            message_ru=message_ru))
 
 
 def load_crl_paths(paths: Iterable[PathLike]) -> list[crl.CertificateList]:

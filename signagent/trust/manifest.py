@@ -26,7 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from signagent.errors import FileAccessError, TrustStoreError
+from signagent.errors import TrustStoreError
+from signagent.fileio import read_capped
 
 #: ``certs/manifest.json`` of the source tree (the package lives in ``signagent/``, beside ``certs/``).
 DEFAULT_MANIFEST_PATH = Path(__file__).resolve().parents[2] / "certs" / "manifest.json"
@@ -242,12 +243,6 @@ def parse_manifest(data: bytes | str | dict) -> Manifest:
 def load_manifest(path: str | Path | None = None) -> Manifest:
     """Read and validate the manifest at ``path`` (default: the project's ``certs/manifest.json``)."""
     path = Path(path) if path is not None else DEFAULT_MANIFEST_PATH
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_MANIFEST_BYTES + 1)
-    except OSError as exc:
-        raise FileAccessError(f"cannot read the trust-anchor manifest {path}: {exc.strerror or exc}",
-                              message_ru=f"не удаётся прочитать файл {path}", path=str(path)) from None
-    if len(data) > MAX_MANIFEST_BYTES:
-        raise _fail(str(path), f"larger than {MAX_MANIFEST_BYTES} bytes")
+    data = read_capped(path, MAX_MANIFEST_BYTES, "trust-anchor manifest",
+                       lambda message, message_ru: ManifestFormatError(message, message_ru=message_ru))
     return parse_manifest(data)

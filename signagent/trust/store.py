@@ -28,7 +28,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -47,6 +46,7 @@ from signagent.errors import (
     SignAgentError,
     TrustStoreError,
 )
+from signagent.fileio import fsync_dir, write_atomic
 from signagent.x509.certificate import Certificate
 from signagent.x509.loading import load_certificates, load_crl
 
@@ -391,35 +391,6 @@ def normalise_thumbprint(thumbprint: str) -> tuple[str, str]:
                             message_ru=f"{thumbprint!r} не является отпечатком SHA-1 или SHA-256")
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _atomic_write(path: Path, data: bytes, sync_dir: bool = True) -> None:
-    """Replace ``path`` by ``data`` so that readers see the old or the new content, never a mix.
-
-    ``sync_dir=False`` leaves the fsync of the directory (which makes the rename durable) to the caller, so that a
-    batch of files costs one directory sync.
-    """
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    if sync_dir:
-        _fsync_dir(path.parent)
-
-
 def _store_error(action: str, exc: OSError, path: Path) -> TrustStoreError:
     return TrustStoreError(f"cannot {action} the trust store at {path}: {exc.strerror or exc}",
                            message_ru=f"не удаётся изменить хранилище доверенных сертификатов {path}",
@@ -485,7 +456,7 @@ class TrustStore:
         entries = sorted(entries, key=lambda e: (order[e.kind], e.subject, e.sha1))
         doc = {"version": INDEX_VERSION, "entries": [e.to_dict() for e in entries]}
         data = json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
-        _atomic_write(self._path / INDEX_NAME, data)
+        write_atomic(self._path / INDEX_NAME, data)
 
     def _commit(self, entries: list[StoreEntry], new_files: list[_Pending], dead_files: Iterable[str]) -> None:
         """Write new files, then the index, then delete dropped files; undo the new files if the index fails."""
@@ -494,10 +465,10 @@ class TrustStore:
             for pending in new_files:
                 target = self._path / pending.entry.file
                 if not target.exists():
-                    _atomic_write(target, pending.data, sync_dir=False)
+                    write_atomic(target, pending.data, sync_dir=False)
                     written.append(target)
             for folder in {path.parent for path in written}:
-                _fsync_dir(folder)  # the new files are durable before the index names them
+                fsync_dir(folder)  # the new files are durable before the index names them
             self._write_index(entries)
         except OSError as exc:
             for path in written:

@@ -31,7 +31,6 @@ from __future__ import annotations
 import binascii
 import os
 import re
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +38,7 @@ from asn1crypto import cms, crl
 
 import signagent.asn1  # noqa: F401  -- registers GOST algorithms and Russian attributes with asn1crypto
 from signagent.errors import CertificateFormatError, CrlFormatError, FileAccessError, InvalidTypeError, SignAgentError
+from signagent.fileio import read_capped
 
 from .certificate import Certificate
 
@@ -286,27 +286,7 @@ def load_certificate(data: bytes) -> Certificate:
 
 
 def _read_capped(path: str | os.PathLike[str], kind: _Kind) -> bytes:
-    p = Path(path)
-    try:
-        info = p.stat()
-    except FileNotFoundError:
-        raise FileAccessError(f"{p}: no such file", message_ru=f"{p}: файл не найден", path=p) from None
-    except OSError as exc:
-        raise FileAccessError(f"{p}: {exc.strerror or exc}", message_ru=f"{p}: нет доступа к файлу", path=p) from None
-    if stat.S_ISDIR(info.st_mode):
-        raise FileAccessError(f"{p}: is a directory", message_ru=f"{p}: это каталог", path=p)
-    if info.st_size > kind.limit:
-        raise kind.fail(f"{p}: {info.st_size} bytes is more than the {kind.limit}-byte limit for a {kind.what} file",
-                        f"{p}: размер {info.st_size} байт превышает предел {kind.limit} байт")
-    try:
-        with p.open("rb") as f:
-            data = f.read(kind.limit + 1)  # a pipe or device reports no size: cap the read itself
-    except OSError as exc:
-        raise FileAccessError(f"{p}: {exc.strerror or exc}", message_ru=f"{p}: нет доступа к файлу", path=p) from None
-    if len(data) > kind.limit:
-        raise kind.fail(f"{p}: more than the {kind.limit}-byte limit for a {kind.what} file",
-                        f"{p}: размер превышает предел {kind.limit} байт")
-    return data
+    return read_capped(path, kind.limit, kind.what, kind.fail)
 
 
 def _with_path(exc: SignAgentError, path: str | os.PathLike[str]) -> SignAgentError:

@@ -143,5 +143,5 @@ def test_load_manifest_file_errors(tmp_path):
         load_manifest(tmp_path / "missing.json")
     big = tmp_path / "big.json"
     big.write_bytes(b" " * (2 << 20))
-    with pytest.raises(ManifestFormatError, match="larger than"):
+    with pytest.raises(ManifestFormatError, match="limit for a trust-anchor manifest"):
         load_manifest(big)
