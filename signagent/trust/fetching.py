@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from signagent.errors import DownloadError
+from signagent.fileio import write_atomic
 
 __all__ = [
     "DEFAULT_MAX_SIZE",
@@ -171,12 +171,6 @@ class FetchCache:
         path = self._path(kind, url)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(data)
-                os.replace(tmp, path)
-            except OSError:
-                Path(tmp).unlink(missing_ok=True)
+            write_atomic(path, data, sync_dir=False)  # a cache: durability of the rename is not needed
         except OSError:
             pass
