@@ -1,0 +1,105 @@
+"""``signagent sign`` and ``signagent verify`` (DESIGN.md section 3)."""
+
+from __future__ import annotations
+
+import click
+
+from signagent.service import signatures
+from signagent.trust.store import TrustStore
+
+from ._common import cli, emit_json, russian
+
+_STATUS_WORDS = {
+    "valid": ("VALID", "ДЕЙСТВИТЕЛЬНА"),
+    "invalid": ("INVALID", "НЕДЕЙСТВИТЕЛЬНА"),
+    "indeterminate": ("INDETERMINATE", "НЕ УДАЛОСЬ ПРОВЕРИТЬ"),
+}
+
+
+@cli.command("sign")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--cert", "cert", required=True, type=click.Path(dir_okay=False),
+              help="Signer certificate (PEM/DER/base64; further certificates in the file are included as the chain).")
+@click.option("--key", "key", type=click.Path(dir_okay=False), help="PKCS#8 private key file (PEM or DER).")
+@click.option("--token", "token", help="Label of the token holding the key.")
+@click.option("--pin-file", "pin_file", type=click.Path(dir_okay=False),
+              help="File whose first line is the PIN (for now: the password of an encrypted --key).")
+@click.option("--detached", is_flag=True, help="Leave the content out of the signature.")
+@click.option("--pem", is_flag=True, help="Write PEM (-----BEGIN CMS-----) instead of DER.")
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
+              help="Where to write the signature (written atomically).")
+def sign_command(file: str, cert: str, key: str | None, token: str | None, pin_file: str | None, detached: bool,
+                 pem: bool, output: str) -> None:
+    """Sign FILE: CAdES-BES (GOST R 34.10-2012, Streebog), attached unless --detached; any file size."""
+    if (key is None) == (token is None):
+        raise click.UsageError("give exactly one of --key and --token")
+    password = signatures.read_password_file(pin_file) if pin_file else None
+    signatures.sign_file(file, certificate_path=cert, key_path=key, key_password=password, token=token,
+                         detached=detached, pem=pem, output_path=output)
+
+
+def _signer_name(signer: dict) -> str:
+    if not signer["signer"]:
+        return "?"
+    identity = signer["signer"]["identity"]
+    name = identity.get("full_name") or identity.get("common_name") or signer["signer"]["subject"]
+    org = identity.get("organization")
+    return f"{name} ({org})" if org and org != name else name
+
+
+def _render(doc: dict, ru: bool) -> str:
+    lines = [_STATUS_WORDS[doc["status"]][1 if ru else 0]
+             + (" (отсоединённая)" if ru and doc["detached"] else " (detached)" if doc["detached"] else "")]
+    for r in doc["reasons"]:
+        lines.append(f"  {'причина' if ru else 'reason'}: {r['code']}: {r['message_ru' if ru else 'message']}")
+    for s in doc["signers"]:
+        word = _STATUS_WORDS[s["status"]][1 if ru else 0]
+        lines.append(f"  {'подписант' if ru else 'signer'} {s['index'] + 1}: {word}  {_signer_name(s)}")
+        if s["signer"]:
+            lines.append(f"    {'сертификат' if ru else 'certificate'}: {s['signer']['sha1']}  "
+                         f"{'серийный номер' if ru else 'serial'} {s['signer']['serial']}")
+        if s["signing_time"]:
+            claim = "(заявлено подписантом)" if ru else "(claimed by the signer)"
+            lines.append(f"    {'время подписания' if ru else 'signing time'}: {s['signing_time']} {claim}")
+        lines.append(f"    CAdES-BES: {('да' if ru else 'yes') if s['cades_bes'] else ('нет' if ru else 'no')}")
+        for key, label in (("reasons", ("reason", "причина")), ("warnings", ("warning", "предупреждение"))):
+            for r in s[key]:
+                lines.append(f"    {label[1 if ru else 0]}: {r['code']}: {r['message_ru' if ru else 'message']}")
+    return "\n".join(lines)
+
+
+@cli.command("verify")
+@click.argument("signature", type=click.Path(dir_okay=False))
+@click.option("--content", "content", type=click.Path(dir_okay=False),
+              help="The signed file, for a detached signature.")
+@click.option("--cert", "cert_paths", multiple=True, type=click.Path(),
+              help="Extra certificates in which to look for signers the signature does not carry.")
+@click.option("--trust", "trust_paths", multiple=True, type=click.Path(),
+              help="Trusted roots: a file (PEM/DER/base64, bundles too) or a directory. Default: the trust store.")
+@click.option("--intermediate", "intermediate_paths", multiple=True, type=click.Path(),
+              help="Intermediate CA certificates: a file or a directory.")
+@click.option("--crl", "crl_paths", multiple=True, type=click.Path(), help="CRL files or directories.")
+@click.option("--at", "at",
+              help="Time of the chain check: ISO-8601, or 'signing-time' (the time the signer claims). Default: now.")
+@click.option("--offline", is_flag=True, help="No network: revocation data only from --crl files and the cache.")
+@click.option("--revocation", type=click.Choice(["soft", "hard", "off"]), default="soft", show_default=True,
+              help="soft: unknown status gives valid with a warning; hard: indeterminate; off: not checked.")
+@click.option("--json", "as_json", is_flag=True, help="Print the verification report as JSON.")
+def verify_command(signature: str, content: str | None, cert_paths: tuple[str, ...], trust_paths: tuple[str, ...],
+                   intermediate_paths: tuple[str, ...], crl_paths: tuple[str, ...], at: str | None, offline: bool,
+                   revocation: str, as_json: bool) -> None:
+    """Verify a CMS/CAdES-BES signature: every signer, content, chain. Exit 0 valid, 1 invalid, 2 indeterminate."""
+    extra: dict[str, object] = {}
+    if not trust_paths:  # DESIGN.md section 3: without --trust the user's trust store is used
+        store = TrustStore()
+        extra = {"trust_roots": store.roots(), "intermediates": store.intermediates(), "crls": store.crls()}
+    report = signatures.verify_signature_file(
+        signature, content_path=content, certificate_paths=cert_paths, trust_paths=trust_paths,
+        intermediate_paths=intermediate_paths, crl_paths=crl_paths, at=at, offline=offline,
+        revocation=revocation, **extra)  # type: ignore[arg-type]
+    doc = report.to_dict()
+    if as_json:
+        emit_json(doc)
+    else:
+        click.echo(_render(doc, russian()))
+    raise click.exceptions.Exit(signatures.exit_code(report))
