@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import sys
+from types import ModuleType
 
 import click
 
@@ -30,6 +33,25 @@ def reason_text(err: SignAgentError) -> str:
 def report_error(err: SignAgentError) -> None:
     """The one-line reason on stderr."""
     click.echo(f"signagent: {reason_text(err)}", err=True)
+
+
+def lazy_module(name: str) -> ModuleType:
+    """``name`` imported on first attribute access: `signagent hash` should not pay for pyhanko and httpx.
+
+    Every command module names its service modules through this, so the command line starts in the time the
+    chosen command needs, not the time all of them need together.
+    """
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    if spec is None or spec.loader is None:
+        raise ImportError(name)
+    loader = importlib.util.LazyLoader(spec.loader)
+    spec.loader = loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    loader.exec_module(module)
+    return module
 
 
 def emit_json(value: object) -> None:

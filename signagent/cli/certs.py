@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import click
 
-from signagent.service import certificates, validation
-from signagent.trust.store import TrustStore
-from signagent.x509 import load_certificates_file
+from ._common import cli, emit_json, lazy_module, russian
 
-from ._common import cli, emit_json, russian
+certificates = lazy_module("signagent.service.certificates")
+validation = lazy_module("signagent.service.validation")
+trust_store = lazy_module("signagent.trust.store")
+x509 = lazy_module("signagent.x509")
 
 
 @cli.group("cert")
@@ -22,7 +23,7 @@ def cert_group() -> None:
               help="Print JSON: an object for one certificate, a list for a bundle of several.")
 def cert_show(file: str, as_json: bool) -> None:
     """Show a certificate (DER, PEM, base64 or a PKCS#7 bundle): owner, ОГРН/ИНН/СНИЛС, validity, keys, extensions."""
-    descriptions = [certificates.describe_certificate(c) for c in load_certificates_file(file)]
+    descriptions = [certificates.describe_certificate(c) for c in x509.load_certificates_file(file)]
     if as_json:
         emit_json(descriptions[0] if len(descriptions) == 1 else descriptions)
         return
@@ -76,7 +77,7 @@ def cert_validate(file: str, trust_paths: tuple[str, ...], intermediate_paths: t
     """Validate a certificate's chain to a trusted root, with revocation. Exit 0 valid, 1 invalid, 2 indeterminate."""
     extra: dict[str, object] = {}
     if not trust_paths:  # DESIGN.md section 3: without --trust the user's trust store is used
-        store = TrustStore()
+        store = trust_store.TrustStore()
         extra = {"trust_roots": store.roots(), "intermediates": store.intermediates(), "crls": store.crls()}
     report = validation.validate_certificate_file(
         file, trust_paths=trust_paths, intermediate_paths=intermediate_paths, crl_paths=crl_paths,

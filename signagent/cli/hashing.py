@@ -9,9 +9,10 @@ import sys
 import click
 
 from signagent.errors import SignAgentError
-from signagent.service import hashing
 
-from ._common import EXIT_ERROR, cli, report_error
+from ._common import EXIT_ERROR, cli, lazy_module, report_error
+
+hashing = lazy_module("signagent.service.hashing")
 
 
 def _escape_name(name: str) -> tuple[str, str]:

@@ -6,11 +6,12 @@ import sys
 
 import click
 
-from signagent.cms.keyfile import PasswordRequiredError
 from signagent.errors import UsageError
-from signagent.service import keys
 
-from ._common import EXIT_ERROR, EXIT_INVALID, cli, emit_json, russian
+from ._common import EXIT_ERROR, EXIT_INVALID, cli, emit_json, lazy_module, russian
+
+keys = lazy_module("signagent.service.keys")
+keyfile = lazy_module("signagent.cms.keyfile")
 
 
 def _password_from(password_file: str | None, *, confirm: bool, what: str) -> bytes | None:
@@ -72,7 +73,7 @@ def _load_signing_key(key_path: str, password_file: str | None):
     password = keys.read_password_file(password_file) if password_file else None
     try:
         return keys.load_key(key_path, password)
-    except PasswordRequiredError:
+    except keyfile.PasswordRequiredError:
         if password_file is not None:
             raise
         typed = _password_from(None, confirm=False, what=f"Password for {key_path}")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import click
 
-from signagent.service import signatures
-from signagent.trust.store import TrustStore
+from ._common import cli, emit_json, lazy_module, russian
 
-from ._common import cli, emit_json, russian
+signatures = lazy_module("signagent.service.signatures")
+trust_store = lazy_module("signagent.trust.store")
 
 _STATUS_WORDS = {
     "valid": ("VALID", "ДЕЙСТВИТЕЛЬНА"),
@@ -91,7 +91,7 @@ def verify_command(signature: str, content: str | None, cert_paths: tuple[str, .
     """Verify a CMS/CAdES-BES signature: every signer, content, chain. Exit 0 valid, 1 invalid, 2 indeterminate."""
     extra: dict[str, object] = {}
     if not trust_paths:  # DESIGN.md section 3: without --trust the user's trust store is used
-        store = TrustStore()
+        store = trust_store.TrustStore()
         extra = {"trust_roots": store.roots(), "intermediates": store.intermediates(), "crls": store.crls()}
     report = signatures.verify_signature_file(
         signature, content_path=content, certificate_paths=cert_paths, trust_paths=trust_paths,

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
-from signagent.service import trust_admin
-from signagent.trust.store import TrustStore
+from ._common import EXIT_ERROR, cli, emit_json, lazy_module, russian
 
-from ._common import EXIT_ERROR, cli, emit_json, russian
+if TYPE_CHECKING:
+    from signagent.trust.store import TrustStore
+
+trust_admin = lazy_module("signagent.service.trust_admin")
+trust_store = lazy_module("signagent.trust.store")
 
 
 @cli.group("trust")
@@ -16,7 +21,7 @@ from ._common import EXIT_ERROR, cli, emit_json, russian
 @click.pass_context
 def trust_group(ctx: click.Context, store_dir: str | None) -> None:
     """Manage trusted root and intermediate certificates and CRLs."""
-    ctx.obj = TrustStore(store_dir)
+    ctx.obj = trust_store.TrustStore(store_dir)
 
 
 @trust_group.command("list")
