@@ -1,0 +1,170 @@
+"""Putting keys and certificates on a simulated token from outside PKCS#11 (the ``pkcs11-sim`` commands).
+
+* :func:`store_key_pair` -- a GOST private key (sealed under the token key) and its public key object, same CKA_ID;
+* :func:`store_certificate` -- an X.509 certificate object;
+* :func:`provision` -- a token holding a test-PKI end entity's key and certificate (DESIGN.md section 3): the test
+  PKI is generated into the token directory's ``pki/`` unless one is there already (or ``pki_dir`` names one),
+  and its root and intermediate certificates are written next to the token state.
+
+Objects get the attributes real tokens give them (see :mod:`.objects`): private keys private, sensitive, not
+extractable, with CKA_SIGN; public keys and certificates public.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from signagent.errors import InvalidInputError
+from signagent.gost import PrivateKey, streebog256
+
+from . import constants as C
+from .attributes import TRUE, oid_der, ulong
+from .objects import build
+from .store import SimRoot, TokenStore
+
+__all__ = ["Provisioned", "default_key_id", "provision", "store_certificate", "store_key_pair"]
+
+VARIANT_FLAGS = ("expired", "revoked")
+
+
+def default_key_id(key: PrivateKey) -> bytes:
+    """A CKA_ID for a key pair: the first 20 bytes of Streebog-256 of the public key (X||Y little-endian)."""
+    return streebog256(key.public_key().to_bytes()).digest()[:20]
+
+
+def _key_type(key: PrivateKey) -> int:
+    return C.CKK_GOSTR3410 if key.curve.size == 32 else C.CKK_GOSTR3410_512
+
+
+def store_key_pair(store: TokenStore, token_key: bytes, key: PrivateKey, *, key_id: bytes, label: str,
+                   generated: bool) -> tuple[int, int]:
+    """Store a private key and its public key as token objects; returns their uids (private, public).
+
+    ``token_key`` comes from :meth:`TokenStore.check_pin` with the user PIN. ``generated`` marks a key made on the
+    token (CKA_LOCAL, CKA_ALWAYS_SENSITIVE, CKA_NEVER_EXTRACTABLE true) as opposed to an imported one.
+    """
+    common = {
+        C.CKA_TOKEN: TRUE,
+        C.CKA_KEY_TYPE: ulong(_key_type(key)),
+        C.CKA_ID: key_id,
+        C.CKA_LABEL: label.encode(),
+        C.CKA_GOSTR3410_PARAMS: oid_der(key.curve.oid),
+    }
+    priv_attrs, secrets = build({**common, C.CKA_CLASS: ulong(C.CKO_PRIVATE_KEY), C.CKA_VALUE: key.to_bytes()},
+                                generated=generated)
+    pub_attrs, _ = build({**common, C.CKA_CLASS: ulong(C.CKO_PUBLIC_KEY),
+                          C.CKA_VALUE: key.public_key().to_bytes()}, generated=generated)
+    if generated:
+        mech = C.CKM_GOSTR3410_KEY_PAIR_GEN if key.curve.size == 32 else C.CKM_GOSTR3410_512_KEY_PAIR_GEN
+        for attrs in (priv_attrs, pub_attrs):
+            attrs[C.CKA_LOCAL] = TRUE
+            attrs[C.CKA_KEY_GEN_MECHANISM] = ulong(mech)
+        priv_attrs[C.CKA_ALWAYS_SENSITIVE] = TRUE
+        priv_attrs[C.CKA_NEVER_EXTRACTABLE] = TRUE
+    priv_uid = store.add_object(priv_attrs, secrets, token_key)
+    pub_uid = store.add_object(pub_attrs)
+    return priv_uid, pub_uid
+
+
+def store_certificate(store: TokenStore, der: bytes, *, key_id: bytes, label: str) -> int:
+    """Store a DER X.509 certificate as a public token object (subject, issuer, serial taken from it)."""
+    attrs, _ = build({
+        C.CKA_CLASS: ulong(C.CKO_CERTIFICATE),
+        C.CKA_TOKEN: TRUE,
+        C.CKA_VALUE: der,
+        C.CKA_ID: key_id,
+        C.CKA_LABEL: label.encode(),
+    })
+    return store.add_object(attrs)
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    """What :func:`provision` made: the token, the end entity used, the files written."""
+
+    store: TokenStore
+    entity: str
+    key_id: bytes
+    certificate: Path
+    root_certificate: Path
+    intermediate_certificate: Path
+    pki_dir: Path
+
+    def to_dict(self) -> dict[str, str]:
+        """A JSON-ready summary."""
+        return {
+            "label": self.store.label,
+            "slot": str(self.store.slot_id),
+            "entity": self.entity,
+            "key_id": self.key_id.hex(),
+            "certificate": str(self.certificate),
+            "root_certificate": str(self.root_certificate),
+            "intermediate_certificate": str(self.intermediate_certificate),
+            "pki_dir": str(self.pki_dir),
+            "token_dir": str(self.store.path),
+        }
+
+
+def _entity_name(profile: str, variant: str) -> str:
+    from signagent.testpki import PROFILES
+
+    if profile not in PROFILES:
+        raise InvalidInputError(f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)}")
+    if variant == "valid":
+        return profile
+    if variant not in VARIANT_FLAGS:
+        raise InvalidInputError(f"unknown variant {variant!r}")
+    if profile != "head":
+        raise InvalidInputError(f"the test PKI has {variant} certificates for the head profile only")
+    return variant
+
+
+def _load_pki_entity(pki_dir: Path, entity: str) -> tuple[PrivateKey, bytes, Path, Path, Path]:
+    """(key, certificate DER, its path, root PEM path, intermediate PEM path) from a generated test PKI."""
+    from signagent.cms.keyfile import load_private_key
+
+    cert_path = pki_dir / "certs" / f"{entity}.cer"
+    key_path = pki_dir / "keys" / f"{entity}.key.pem"
+    if not cert_path.is_file() or not key_path.is_file():
+        raise InvalidInputError(f"the test PKI in {pki_dir} has no {entity} certificate and key")
+    return (load_private_key(key_path), cert_path.read_bytes(), cert_path,
+            pki_dir / "certs" / "root.pem", pki_dir / "certs" / "inter.pem")
+
+
+def provision(root: SimRoot, *, label: str, pin: bytes, so_pin: bytes, profile: str, variant: str = "valid",
+              model: str | None = None, retries: int | None = None, pki_dir: Path | None = None) -> Provisioned:
+    """Make (or reuse) the token ``label`` and put the test PKI's ``profile`` key and certificate on it.
+
+    ``variant`` is "valid", "expired" or "revoked" (the last two exist for the head profile). An existing token
+    must accept ``pin``. The root and intermediate certificates are copied to ``<token dir>/root.pem`` and
+    ``<token dir>/intermediate.pem``.
+    """
+    entity = _entity_name(profile, variant)
+    try:
+        store = root.find(label)
+    except InvalidInputError:
+        kwargs: dict[str, object] = {}
+        if model:
+            kwargs["model"] = model
+        if retries:
+            kwargs["retries"] = retries
+        store = root.create(label, so_pin, pin, **kwargs)  # type: ignore[arg-type]
+    token_key = store.check_pin("user", pin)
+    pki = Path(pki_dir) if pki_dir is not None else store.path / "pki"
+    if not (pki / "manifest.json").is_file():
+        if pki_dir is not None:
+            raise InvalidInputError(f"no test PKI in {pki} (manifest.json missing)")
+        from signagent.testpki import generate
+
+        generate(pki)
+    key, cert_der, cert_path, root_pem, inter_pem = _load_pki_entity(pki, entity)
+    key_id = default_key_id(key)
+    store_key_pair(store, token_key, key, key_id=key_id, label=entity, generated=False)
+    store_certificate(store, cert_der, key_id=key_id, label=entity)
+    root_out = store.path / "root.pem"
+    inter_out = store.path / "intermediate.pem"
+    shutil.copyfile(root_pem, root_out)
+    shutil.copyfile(inter_pem, inter_out)
+    return Provisioned(store, entity, key_id, cert_path, root_out, inter_out, pki)

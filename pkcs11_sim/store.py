@@ -1,0 +1,614 @@
+"""The simulator's persistent token store: one directory per token under ``$PKCS11_SIM_DIR``.
+
+Layout of a token directory (its name is derived from the label; the label itself lives in the state)::
+
+    token.json     the whole token state (below), replaced atomically on every change
+    .lock          fcntl lock file serialising writers across processes
+    pki/ ...       test PKI files written by ``pkcs11-sim provision`` (not part of the state)
+
+``token.json`` holds: format, generation (incremented by every write), slot id, label, serial, model,
+manufacturer, presence (``present`` and a ``presence_epoch`` bumped by every remove/insert, so sessions opened
+before a removal stay dead after re-insertion), PIN records, the next object uid, the objects and the fault
+injection settings.
+
+PINs: a record per role (``user``, ``so``) with a random salt, the PBKDF2-HMAC-Streebog-512 iteration count
+(R 50.1.111-2016), a verifier, the retry counter and the *token key* sealed under a key derived from that PIN.
+One PBKDF2 run gives 96 bytes: the first 32 are the verifier, the last 64 the key-encryption key. The token key (64
+random bytes) seals every private key value (:mod:`pkcs11_sim.sealing`), so a PIN change, InitPIN by the SO or an SO
+unblock only re-wraps the token key and no key material is lost -- the scheme SoftHSM uses.
+
+Crash safety: a change is read-modify-write under an exclusive ``fcntl.flock`` on ``.lock``; the new state goes to
+a temporary file in the same directory which is fsynced, renamed over ``token.json`` (atomic on POSIX) and the
+directory fsynced, so ``kill -9`` at any moment leaves the old or the new state. Readers take no lock: they see
+one whole file or the other. Every read checks the file's identity (inode, size, mtime, ctime) so another
+process's change (removal, PIN counters, new objects) is seen at the next call, while an unchanged file is not
+parsed again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hmac
+import json
+import os
+import re
+import secrets
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from signagent.errors import InvalidInputError
+from signagent.gost import pbkdf2_streebog512
+
+from . import constants as C
+from .errors import CkrError
+from .sealing import SealError, seal, unseal
+
+__all__ = [
+    "DEFAULT_RETRIES",
+    "MAX_PIN_LEN",
+    "MIN_PIN_LEN",
+    "PBKDF2_ITERATIONS",
+    "SimRoot",
+    "StoredObject",
+    "TokenExistsError",
+    "TokenNotFoundError",
+    "TokenStore",
+    "atomic_write",
+    "default_root",
+]
+
+STATE_FILE = "token.json"
+LOCK_FILE = ".lock"
+FORMAT = 1
+DEFAULT_RETRIES = 10
+PBKDF2_ITERATIONS = 2000
+MIN_PIN_LEN = 4
+MAX_PIN_LEN = 32
+DEFAULT_MODEL = "pkcs11-sim GOST"
+MANUFACTURER = "signagent"
+
+T = TypeVar("T")
+
+
+class TokenNotFoundError(InvalidInputError):
+    """No simulated token has this label (or slot)."""
+
+    code = "sim_token_not_found"
+    default_message = "no simulated token with this label"
+    default_message_ru = "нет имитируемого токена с такой меткой"
+
+
+class TokenExistsError(InvalidInputError):
+    """A simulated token with this label already exists."""
+
+    code = "sim_token_exists"
+    default_message = "a simulated token with this label already exists"
+    default_message_ru = "имитируемый токен с такой меткой уже существует"
+
+
+def default_root() -> Path:
+    """``$PKCS11_SIM_DIR``, else the user's data directory for "pkcs11-sim" (platformdirs)."""
+    env = os.environ.get("PKCS11_SIM_DIR")
+    if env:
+        return Path(env)
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("pkcs11-sim", appauthor=False))
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace ``path`` by ``data`` so that a crash leaves either the old or the new content.
+
+    Temporary file in the same directory, fsync, rename over the target, fsync of the directory (so the rename
+    itself is durable).
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+@contextlib.contextmanager
+def _locked(lock_path: Path) -> Iterator[None]:
+    """Exclusive fcntl lock on ``lock_path`` (created if missing); released on exit, also by process death."""
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor drops the flock
+
+
+def _derive(pin: bytes, salt: bytes, iterations: int) -> tuple[bytes, bytes]:
+    """(verifier, key-encryption key) from one PBKDF2-HMAC-Streebog-512 run (R 50.1.111-2016)."""
+    out = pbkdf2_streebog512(pin, salt, iterations, 96)
+    return out[:32], out[32:]
+
+
+def _check_pin_format(pin: bytes) -> None:
+    if not isinstance(pin, bytes | bytearray):
+        raise CkrError(C.CKR_ARGUMENTS_BAD, "a PIN must be bytes")
+    if not MIN_PIN_LEN <= len(pin) <= MAX_PIN_LEN:
+        raise CkrError(C.CKR_PIN_LEN_RANGE, f"a PIN has {MIN_PIN_LEN} to {MAX_PIN_LEN} characters")
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """A token object as stored: its uid, its clear attributes and the types of its sealed attributes."""
+
+    uid: int
+    attrs: dict[int, bytes]
+    sealed: frozenset[int]
+
+
+class TokenStore:
+    """One token directory. Reads are cached by file identity; every change goes through :meth:`update`."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._state_file = os.fspath(self.path / STATE_FILE)  # a str: os.stat on it is the per-call cost
+        self._cache_key: tuple[int, ...] | None = None
+        self._cache: dict[str, Any] | None = None
+        self._objects_cache: tuple[int, dict[int, StoredObject]] | None = None
+
+    # --- reading and writing -----------------------------------------------------------------------------------
+    @property
+    def state_path(self) -> Path:
+        return self.path / STATE_FILE
+
+    def exists(self) -> bool:
+        """Whether the token directory still holds a state file (a deleted token disappears)."""
+        return self.state_path.is_file()
+
+    def load(self) -> dict[str, Any]:
+        """The current state (read-only for the caller: change it only through :meth:`update`).
+
+        Raises CkrError(CKR_TOKEN_NOT_PRESENT) when the token directory has disappeared.
+        """
+        try:
+            st = os.stat(self._state_file)
+        except FileNotFoundError:
+            raise CkrError(C.CKR_TOKEN_NOT_PRESENT, "the token was deleted") from None
+        key = (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        if key != self._cache_key or self._cache is None:
+            self._cache = self._read()
+            self._cache_key = key
+        return self._cache
+
+    def _read(self) -> dict[str, Any]:
+        try:
+            data = self.state_path.read_bytes()
+        except FileNotFoundError:
+            raise CkrError(C.CKR_TOKEN_NOT_PRESENT, "the token was deleted") from None
+        try:
+            state = json.loads(data)
+        except ValueError:
+            # Cannot happen with atomic writes unless someone edited the file by hand.
+            raise CkrError(C.CKR_TOKEN_NOT_RECOGNIZED, f"unreadable token state {self.state_path}") from None
+        if not isinstance(state, dict) or state.get("format") != FORMAT:
+            raise CkrError(C.CKR_TOKEN_NOT_RECOGNIZED, f"unknown token state format in {self.state_path}")
+        return state
+
+    def update(self, change: Callable[[dict[str, Any]], T]) -> T:
+        """Apply ``change`` to a fresh copy of the state under the token's lock and commit it atomically.
+
+        ``change`` mutates the state it is given and returns a result. If it raises :class:`CkrError` after
+        mutating (a wrong PIN decrements the counter and then fails), the mutation is still committed and the
+        error re-raised; nothing is written when the state is unchanged.
+        """
+        with _locked(self.path / LOCK_FILE):
+            state = self._read()
+            before = json.dumps(state, sort_keys=True)
+            failure: CkrError | None = None
+            result: Any = None
+            try:
+                result = change(state)
+            except CkrError as exc:
+                failure = exc
+            if json.dumps(state, sort_keys=True) != before:
+                state["generation"] = int(state.get("generation", 0)) + 1
+                atomic_write(self.state_path, json.dumps(state, sort_keys=True, indent=1).encode())
+            if failure is not None:
+                raise failure
+            return result
+
+    # --- token information -------------------------------------------------------------------------------------
+    @property
+    def label(self) -> str:
+        return str(self.load()["label"])
+
+    @property
+    def slot_id(self) -> int:
+        return int(self.load()["slot_id"])
+
+    @property
+    def serial(self) -> str:
+        return str(self.load()["serial"])
+
+    def pin_status(self, role: str) -> dict[str, int] | None:
+        """``{"tries_left", "max_tries"}`` of the user or SO PIN, or None when that PIN is not set."""
+        rec = self.load()["pins"].get(role)
+        if rec is None:
+            return None
+        return {"tries_left": int(rec["tries_left"]), "max_tries": int(rec["max_tries"])}
+
+    def token_flags(self) -> int:
+        """CKF_ token flags from the state: initialised, login required, RNG, PIN counter flags like real tokens."""
+        state = self.load()
+        flags = C.CKF_RNG | C.CKF_LOGIN_REQUIRED | C.CKF_TOKEN_INITIALIZED
+        user = state["pins"].get("user")
+        if user is not None:
+            flags |= C.CKF_USER_PIN_INITIALIZED
+            flags |= _counter_flags(user, C.CKF_USER_PIN_COUNT_LOW, C.CKF_USER_PIN_FINAL_TRY, C.CKF_USER_PIN_LOCKED)
+        so = state["pins"]["so"]
+        flags |= _counter_flags(so, C.CKF_SO_PIN_COUNT_LOW, C.CKF_SO_PIN_FINAL_TRY, C.CKF_SO_PIN_LOCKED)
+        return flags
+
+    # --- PINs ---------------------------------------------------------------------------------------------------
+    def _aad(self, state: dict[str, Any], role: str) -> bytes:
+        return f"pkcs11-sim token key|{state['serial']}|{role}".encode()
+
+    def _new_pin_record(self, state: dict[str, Any], role: str, pin: bytes, token_key: bytes,
+                        max_tries: int) -> dict[str, Any]:
+        salt = os.urandom(16)
+        iterations = int(state.get("pbkdf2_iterations", PBKDF2_ITERATIONS))
+        verifier, kek = _derive(bytes(pin), salt, iterations)
+        return {
+            "salt": salt.hex(),
+            "iterations": iterations,
+            "verifier": verifier.hex(),
+            "wrapped_key": seal(kek, token_key, self._aad(state, role)).hex(),
+            "tries_left": max_tries,
+            "max_tries": max_tries,
+        }
+
+    def check_pin(self, role: str, pin: bytes) -> bytes:
+        """Verify the ``"user"`` or ``"so"`` PIN and return the token key.
+
+        A wrong PIN decrements the retry counter (committed) and raises CKR_PIN_INCORRECT; a counter at 0 raises
+        CKR_PIN_LOCKED without checking; a right PIN resets the counter. CKR_USER_PIN_NOT_INITIALIZED when the
+        user PIN was never set.
+        """
+        if not isinstance(pin, bytes | bytearray):
+            raise CkrError(C.CKR_ARGUMENTS_BAD, "a PIN must be bytes")
+        pin = bytes(pin)
+        # PBKDF2 runs outside the lock (it takes tens of milliseconds); the counter is then updated under it.
+        rec = self.load()["pins"].get(role)
+        if rec is None:
+            raise CkrError(C.CKR_USER_PIN_NOT_INITIALIZED)
+        if int(rec["tries_left"]) <= 0:
+            raise CkrError(C.CKR_PIN_LOCKED)
+        verifier, kek = _derive(pin, bytes.fromhex(rec["salt"]), int(rec["iterations"]))
+        good = hmac.compare_digest(verifier, bytes.fromhex(rec["verifier"]))
+        salt_seen = rec["salt"]
+
+        def apply(state: dict[str, Any]) -> bytes:
+            current = state["pins"].get(role)
+            if current is None:
+                raise CkrError(C.CKR_USER_PIN_NOT_INITIALIZED)
+            if current["salt"] != salt_seen:  # the PIN changed meanwhile: judge against the new record
+                raise CkrError(C.CKR_PIN_INCORRECT, "the PIN changed during the check")
+            if int(current["tries_left"]) <= 0:
+                raise CkrError(C.CKR_PIN_LOCKED)
+            if not good:
+                current["tries_left"] = int(current["tries_left"]) - 1
+                # Like real tokens, the attempt that uses up the counter still says "incorrect"; the next says "locked".
+                raise CkrError(C.CKR_PIN_INCORRECT)
+            current["tries_left"] = int(current["max_tries"])
+            try:
+                return unseal(kek, bytes.fromhex(current["wrapped_key"]), self._aad(state, role))
+            except SealError:
+                raise CkrError(C.CKR_DEVICE_ERROR, "the token key does not unwrap") from None
+
+        return self.update(apply)
+
+    def change_pin(self, role: str, old_pin: bytes, new_pin: bytes) -> None:
+        """C_SetPIN: verify ``old_pin`` (counting tries) and re-wrap the token key under ``new_pin``."""
+        _check_pin_format(new_pin)
+        token_key = self.check_pin(role, old_pin)
+        self._set_pin_record(role, bytes(new_pin), token_key)
+
+    def init_user_pin(self, token_key: bytes, new_pin: bytes) -> None:
+        """C_InitPIN by the SO (or an SO unblock): set the user PIN, full counter, same token key."""
+        _check_pin_format(new_pin)
+        self._set_pin_record("user", bytes(new_pin), token_key)
+
+    def _set_pin_record(self, role: str, pin: bytes, token_key: bytes) -> None:
+        def apply(state: dict[str, Any]) -> None:
+            old = state["pins"].get(role)
+            max_tries = int(old["max_tries"]) if old else int(state["retries"][role])
+            state["pins"][role] = self._new_pin_record(state, role, pin, token_key, max_tries)
+
+        self.update(apply)
+
+    def unblock(self, so_pin: bytes, new_user_pin: bytes) -> None:
+        """SO unblock: verify the SO PIN, then set a new user PIN with a full counter; keys stay usable."""
+        _check_pin_format(new_user_pin)
+        token_key = self.check_pin("so", so_pin)
+        self.init_user_pin(token_key, new_user_pin)
+
+    def lock_pin(self, role: str = "user") -> None:
+        """Set a PIN's retry counter to 0 (fault injection: the token then answers CKR_PIN_LOCKED)."""
+
+        def apply(state: dict[str, Any]) -> None:
+            rec = state["pins"].get(role)
+            if rec is None:
+                raise CkrError(C.CKR_USER_PIN_NOT_INITIALIZED)
+            rec["tries_left"] = 0
+
+        self.update(apply)
+
+    def reinitialize(self, so_pin: bytes, label: str) -> None:
+        """C_InitToken on an initialised token: SO PIN checked, every object destroyed, a new token key, the user
+        PIN unset, the new label; the SO PIN stays the same."""
+        self.check_pin("so", so_pin)
+        token_key = os.urandom(64)
+
+        def apply(state: dict[str, Any]) -> None:
+            state["label"] = label
+            state["objects"] = {}
+            state["pins"]["user"] = None
+            state["pins"]["so"] = self._new_pin_record(state, "so", bytes(so_pin), token_key,
+                                                       int(state["pins"]["so"]["max_tries"]))
+            state["presence_epoch"] = int(state["presence_epoch"]) + 1
+
+        self.update(apply)
+
+    # --- presence and faults ----------------------------------------------------------------------------------
+    def set_present(self, present: bool) -> None:
+        """Insert (True) or remove (False) the token; each change bumps the presence epoch."""
+
+        def apply(state: dict[str, Any]) -> None:
+            if bool(state["present"]) != present:
+                state["present"] = present
+                state["presence_epoch"] = int(state["presence_epoch"]) + 1
+
+        self.update(apply)
+
+    def set_faults(self, *, fail_next: int | None = None, ckr: int | None = None,
+                   latency_ms: int | None = None, clear: bool = False) -> dict[str, int]:
+        """Change the fault-injection settings and return them: fail the next N operations with a CKR, latency."""
+
+        def apply(state: dict[str, Any]) -> dict[str, int]:
+            faults = state["faults"]
+            if clear:
+                faults.update(fail_next=0, ckr=C.CKR_DEVICE_ERROR, latency_ms=0)
+            if fail_next is not None:
+                faults["fail_next"] = int(fail_next)
+            if ckr is not None:
+                faults["ckr"] = int(ckr)
+            if latency_ms is not None:
+                faults["latency_ms"] = int(latency_ms)
+            return dict(faults)
+
+        return self.update(apply)
+
+    def take_fault(self, state: dict[str, Any] | None = None) -> tuple[int | None, int]:
+        """For one operation: (CKR to fail with or None, latency in ms). Consumes one of the "fail next N".
+
+        ``state`` is a just-loaded state, to spare a second look at the file.
+        """
+        faults = (state if state is not None else self.load())["faults"]
+        latency = int(faults.get("latency_ms", 0))
+        if int(faults.get("fail_next", 0)) <= 0:
+            return None, latency
+
+        def apply(state: dict[str, Any]) -> int | None:
+            current = state["faults"]
+            if int(current["fail_next"]) <= 0:
+                return None
+            current["fail_next"] = int(current["fail_next"]) - 1
+            return int(current["ckr"])
+
+        return self.update(apply), latency
+
+    # --- objects ------------------------------------------------------------------------------------------------
+    def objects(self) -> dict[int, StoredObject]:
+        """Every token object by uid (decoded once per state generation)."""
+        state = self.load()
+        generation = int(state["generation"])
+        if self._objects_cache is not None and self._objects_cache[0] == generation:
+            return self._objects_cache[1]
+        decoded: dict[int, StoredObject] = {}
+        for uid_text, entry in state["objects"].items():
+            uid = int(uid_text)
+            attrs = {int(t): bytes.fromhex(v) for t, v in entry["attrs"].items()}
+            decoded[uid] = StoredObject(uid, attrs, frozenset(int(t) for t in entry.get("sealed", {})))
+        self._objects_cache = (generation, decoded)
+        return decoded
+
+    def _secret_aad(self, state: dict[str, Any], uid: int, attr: int) -> bytes:
+        return f"pkcs11-sim object|{state['serial']}|{uid}|{attr}".encode()
+
+    def add_object(self, attrs: dict[int, bytes], secrets_: dict[int, bytes] | None = None,
+                   token_key: bytes | None = None) -> int:
+        """Store a new object; ``secrets_`` (e.g. a private key's CKA_VALUE) are sealed under the token key."""
+        if secrets_ and token_key is None:
+            raise CkrError(C.CKR_USER_NOT_LOGGED_IN, "sealing needs the token key")
+
+        def apply(state: dict[str, Any]) -> int:
+            uid = int(state["next_uid"])
+            state["next_uid"] = uid + 1
+            entry: dict[str, Any] = {"attrs": {str(t): bytes(v).hex() for t, v in attrs.items()}, "sealed": {}}
+            for t, v in (secrets_ or {}).items():
+                assert token_key is not None
+                entry["sealed"][str(t)] = seal(token_key, bytes(v), self._secret_aad(state, uid, t)).hex()
+            state["objects"][str(uid)] = entry
+            return uid
+
+        return self.update(apply)
+
+    def delete_object(self, uid: int) -> None:
+        """Destroy a token object (CKR_OBJECT_HANDLE_INVALID when it is already gone)."""
+
+        def apply(state: dict[str, Any]) -> None:
+            if state["objects"].pop(str(uid), None) is None:
+                raise CkrError(C.CKR_OBJECT_HANDLE_INVALID)
+
+        self.update(apply)
+
+    def set_attributes(self, uid: int, attrs: dict[int, bytes]) -> None:
+        """Replace some clear attributes of a token object."""
+
+        def apply(state: dict[str, Any]) -> None:
+            entry = state["objects"].get(str(uid))
+            if entry is None:
+                raise CkrError(C.CKR_OBJECT_HANDLE_INVALID)
+            for t, v in attrs.items():
+                entry["attrs"][str(t)] = bytes(v).hex()
+
+        self.update(apply)
+
+    def reveal(self, uid: int, attr: int, token_key: bytes) -> bytes:
+        """The clear value of a sealed attribute (CKR_DEVICE_ERROR if it does not authenticate)."""
+        state = self.load()
+        entry = state["objects"].get(str(uid))
+        if entry is None or str(attr) not in entry.get("sealed", {}):
+            raise CkrError(C.CKR_OBJECT_HANDLE_INVALID)
+        try:
+            return unseal(token_key, bytes.fromhex(entry["sealed"][str(attr)]), self._secret_aad(state, uid, attr))
+        except SealError:
+            raise CkrError(C.CKR_DEVICE_ERROR, "a sealed value does not authenticate") from None
+
+
+def _counter_flags(rec: dict[str, Any], low: int, final: int, locked: int) -> int:
+    tries, max_tries = int(rec["tries_left"]), int(rec["max_tries"])
+    if tries <= 0:
+        return locked
+    flags = 0
+    if tries < max_tries:
+        flags |= low
+    if tries == 1:
+        flags |= final
+    return flags
+
+
+def _slug(label: str) -> str:
+    text = re.sub(r"[^A-Za-z0-9._-]+", "_", label).strip("._")
+    return text[:48] or "token"
+
+
+class SimRoot:
+    """The directory holding every simulated token (``$PKCS11_SIM_DIR``)."""
+
+    def __init__(self, root: str | Path | None = None) -> None:
+        self.path = Path(root) if root is not None else default_root()
+        self._stores: dict[str, TokenStore] = {}
+
+    def tokens(self) -> list[TokenStore]:
+        """Every token, ordered by slot id (directories whose state is unreadable are skipped)."""
+        found = []
+        try:
+            entries = sorted(os.scandir(self.path), key=lambda e: e.name)
+        except FileNotFoundError:
+            return []
+        for entry in entries:
+            if entry.name.startswith(".") or not entry.is_dir():
+                continue
+            store = self._stores.get(entry.name)
+            if store is None:
+                store = self._stores[entry.name] = TokenStore(entry.path)
+            try:
+                store.load()
+            except CkrError:
+                continue
+            found.append(store)
+        return sorted(found, key=lambda s: s.slot_id)
+
+    def find(self, label: str) -> TokenStore:
+        """The token with this label; TokenNotFoundError otherwise."""
+        for store in self.tokens():
+            if store.label == label:
+                return store
+        raise TokenNotFoundError(f"no simulated token labelled {label!r} in {self.path}",
+                                 message_ru=f"нет имитируемого токена с меткой {label!r} в {self.path}")
+
+    def create(self, label: str, so_pin: bytes, user_pin: bytes | None = None, *, model: str = DEFAULT_MODEL,
+               retries: int = DEFAULT_RETRIES, so_retries: int | None = None,
+               iterations: int = PBKDF2_ITERATIONS) -> TokenStore:
+        """A new initialised token (the directory appears atomically). TokenExistsError for a taken label."""
+        if not label or len(label.encode()) > 32:
+            raise InvalidInputError("a token label has 1 to 32 bytes of UTF-8")
+        if retries < 1 or (so_retries is not None and so_retries < 1):
+            raise InvalidInputError("retry counters must be at least 1")
+        _check_pin_format(so_pin)
+        if user_pin is not None:
+            _check_pin_format(user_pin)
+        self.path.mkdir(parents=True, exist_ok=True)
+        with _locked(self.path / LOCK_FILE):
+            existing = self.tokens()
+            if any(s.label == label for s in existing):
+                raise TokenExistsError(f"a simulated token labelled {label!r} already exists",
+                                       message_ru=f"имитируемый токен с меткой {label!r} уже существует")
+            used = {s.slot_id for s in existing}
+            slot_id = next(i for i in range(len(used) + 1) if i not in used)
+            name = _slug(label)
+            n = 1
+            while (self.path / name).exists():
+                n += 1
+                name = f"{_slug(label)}-{n}"
+            token_key = os.urandom(64)
+            state: dict[str, Any] = {
+                "format": FORMAT,
+                "generation": 0,
+                "slot_id": slot_id,
+                "label": label,
+                "serial": secrets.token_hex(8).upper(),
+                "model": model[:16],
+                "manufacturer": MANUFACTURER,
+                "present": True,
+                "presence_epoch": 0,
+                "pbkdf2_iterations": iterations,
+                "retries": {"user": retries, "so": so_retries or retries},
+                "pins": {"user": None, "so": None},
+                "next_uid": 1,
+                "objects": {},
+                "faults": {"fail_next": 0, "ckr": C.CKR_DEVICE_ERROR, "latency_ms": 0},
+            }
+            tmp_dir = self.path / f".new-{secrets.token_hex(6)}"
+            tmp_dir.mkdir()
+            store = TokenStore(tmp_dir)
+            state["pins"]["so"] = store._new_pin_record(state, "so", bytes(so_pin), token_key,
+                                                        state["retries"]["so"])
+            if user_pin is not None:
+                state["pins"]["user"] = store._new_pin_record(state, "user", bytes(user_pin), token_key,
+                                                              state["retries"]["user"])
+            atomic_write(tmp_dir / STATE_FILE, json.dumps(state, sort_keys=True, indent=1).encode())
+            os.replace(tmp_dir, self.path / name)
+            _fsync_dir(self.path)
+        return self._stores.setdefault(name, TokenStore(self.path / name))
+
+    def delete(self, label: str) -> None:
+        """Remove a token for good (its directory is renamed away first, so it vanishes atomically)."""
+        store = self.find(label)
+        trash = self.path / f".deleted-{secrets.token_hex(6)}"
+        with _locked(self.path / LOCK_FILE):
+            os.replace(store.path, trash)
+            _fsync_dir(self.path)
+        self._stores.pop(store.path.name, None)
+        shutil.rmtree(trash, ignore_errors=True)
