@@ -8,7 +8,10 @@ reads user-supplied files and writes its state the same way:
 * :func:`write_atomic` replaces a file so that readers (and a crash at any moment) see the old or the new
   content, never a mix: temporary file in the same directory, fsync, ``os.replace``, fsync of the directory.
 
-Exports: read_capped, write_atomic, fsync_dir.
+* :func:`iter_chunks` and :func:`open_input` read content of any size in constant memory (1 MiB reads into one
+  reused buffer), with every OS error of opening a path turned into FileAccessError.
+
+Exports: CHUNK, read_capped, iter_chunks, open_input, write_atomic, fsync_dir.
 """
 
 from __future__ import annotations
@@ -17,12 +20,17 @@ import contextlib
 import os
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from signagent.errors import FileAccessError, InvalidInputError, SignAgentError
 
 TooLarge = Callable[[str, str], SignAgentError]
+
+# 1 MiB reads: large enough that the per-call overhead vanishes next to hashing, small enough that the resident
+# memory stays a few MB whatever the file size.
+CHUNK = 1 << 20
 
 
 def _too_large(message: str, message_ru: str) -> SignAgentError:
@@ -91,3 +99,42 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, *, mode: int | None 
         raise
     if sync_dir:
         fsync_dir(target.parent)
+
+
+def iter_chunks(stream: BinaryIO) -> Iterator[memoryview]:
+    """Everything readable from ``stream``, in chunks of at most :data:`CHUNK` bytes.
+
+    The chunks are views of one reused buffer: use each one before asking for the next.
+    """
+    readinto = getattr(stream, "readinto", None)
+    if readinto is None:  # streams without readinto (rare): plain reads
+        while chunk := stream.read(CHUNK):
+            yield memoryview(chunk)
+        return
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
+    while n := readinto(buf):
+        yield view[:n]
+
+
+@contextlib.contextmanager
+def open_input(path: str | os.PathLike[str]) -> Iterator[BinaryIO]:
+    """Open a file for streaming reads; missing, directory or unreadable -> FileAccessError naming it."""
+    name = os.fspath(path)
+    try:
+        f = open(name, "rb", buffering=0)
+    except FileNotFoundError:
+        raise FileAccessError(f"{name}: no such file", message_ru=f"{name}: файл не найден", path=name) from None
+    except IsADirectoryError:
+        raise FileAccessError(f"{name}: is a directory", message_ru=f"{name}: это каталог", path=name) from None
+    except PermissionError:
+        raise FileAccessError(f"{name}: permission denied", message_ru=f"{name}: нет прав на чтение",
+                              path=name) from None
+    except OSError as exc:
+        raise FileAccessError(f"{name}: {exc.strerror or exc}", message_ru=f"{name}: ошибка чтения",
+                              path=name) from None
+    with f:
+        try:
+            yield f
+        except IsADirectoryError:  # some systems open a directory and fail on the first read
+            raise FileAccessError(f"{name}: is a directory", message_ru=f"{name}: это каталог", path=name) from None

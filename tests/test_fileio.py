@@ -58,3 +58,30 @@ def test_write_atomic_keeps_the_old_file_on_failure(tmp_path: Path) -> None:
         write_atomic(f, "not bytes")  # type: ignore[arg-type]
     assert f.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["state"]
+
+
+def test_iter_chunks_reuses_one_buffer_and_covers_everything(tmp_path: Path) -> None:
+    import io
+
+    from signagent.fileio import CHUNK, iter_chunks, open_input
+
+    data = bytes(range(256)) * ((CHUNK * 2 + 1000) // 256)
+    sizes = [c.nbytes for c in iter_chunks(io.BytesIO(data))]
+    assert sizes[:2] == [CHUNK, CHUNK] and sum(sizes) == len(data)
+
+    class NoReadinto:
+        def __init__(self) -> None:
+            self.inner = io.BytesIO(data)
+
+        def read(self, n: int) -> bytes:
+            return self.inner.read(n)
+
+    assert b"".join(bytes(c) for c in iter_chunks(NoReadinto())) == data
+    f = tmp_path / "f"
+    f.write_bytes(data)
+    with open_input(f) as stream:
+        assert sum(c.nbytes for c in iter_chunks(stream)) == len(data)
+    with pytest.raises(FileAccessError, match="no such file"), open_input(tmp_path / "nope"):
+        pass
+    with pytest.raises(FileAccessError, match="is a directory"), open_input(tmp_path):
+        pass

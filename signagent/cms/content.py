@@ -13,10 +13,10 @@ import os
 from collections.abc import Iterable
 from typing import Any, BinaryIO
 
-from signagent.errors import FileAccessError, InvalidTypeError, SignAgentError
+from signagent.errors import InvalidTypeError, SignAgentError
+from signagent.fileio import CHUNK, iter_chunks, open_input
 
 from .digests import new_hash
-from .signing import CHUNK
 
 __all__ = ["hash_content", "hash_stream"]
 
@@ -36,16 +36,8 @@ def hash_content(content: object, oids_wanted: set[str]) -> dict[str, bytes]:
             for h in hashes.values():
                 h.update(view[i:i + CHUNK])
     elif isinstance(content, str | os.PathLike):
-        name = os.fspath(content)
-        try:
-            with open(name, "rb", buffering=0) as f:
-                hash_stream(f, hashes.values())
-        except IsADirectoryError:
-            raise FileAccessError(f"{name}: is a directory", message_ru=f"{name}: это каталог") from None
-        except FileNotFoundError:
-            raise FileAccessError(f"{name}: no such file", message_ru=f"{name}: файл не найден") from None
-        except OSError as exc:
-            raise FileAccessError(f"{name}: {exc.strerror or exc}", message_ru=f"{name}: ошибка чтения") from None
+        with open_input(content) as f:
+            hash_stream(f, hashes.values())
     elif hasattr(content, "read"):
         hash_stream(content, hashes.values())  # type: ignore[arg-type]
     else:
@@ -56,19 +48,6 @@ def hash_content(content: object, oids_wanted: set[str]) -> dict[str, bytes]:
 def hash_stream(stream: BinaryIO, hashes: Iterable[Any]) -> None:
     """Feed everything readable from ``stream`` to every hash object, in 1 MiB chunks."""
     hashes = list(hashes)
-    buf = bytearray(CHUNK)
-    view = memoryview(buf)
-    readinto = getattr(stream, "readinto", None)
-    while True:
-        if readinto is not None:
-            n = readinto(buf)
-            if not n:
-                return
-            chunk = view[:n]
-        else:
-            data = stream.read(CHUNK)
-            if not data:
-                return
-            chunk = memoryview(data)
+    for chunk in iter_chunks(stream):
         for h in hashes:
             h.update(chunk)

@@ -42,6 +42,7 @@ from ..errors import (
     UnknownAlgorithmError,
     UsageError,
 )
+from ..fileio import read_capped
 from ..gost import PrivateKey, curve
 from ..x509.builder import private_key_info
 from . import pbes2
@@ -117,23 +118,7 @@ def _read_source(source: object) -> bytes:
         return bytes(source)
     if not isinstance(source, (str, os.PathLike)):
         raise InvalidTypeError("the key source must be bytes or a path")
-    name = os.fspath(source)
-    try:
-        with open(name, "rb") as f:
-            data = f.read(_MAX_FILE + 1)
-    except FileNotFoundError:
-        raise FileAccessError(f"{name}: no such file", message_ru=f"{name}: файл не найден", path=name) from None
-    except IsADirectoryError:
-        raise FileAccessError(f"{name}: is a directory", message_ru=f"{name}: это каталог", path=name) from None
-    except PermissionError:
-        raise FileAccessError(f"{name}: permission denied", message_ru=f"{name}: нет прав на чтение",
-                              path=name) from None
-    except OSError as exc:
-        raise FileAccessError(f"{name}: {exc.strerror or exc}", message_ru=f"{name}: ошибка чтения",
-                              path=name) from None
-    if len(data) > _MAX_FILE:
-        raise _malformed(f"{name} is larger than 1 MiB")
-    return data
+    return read_capped(source, _MAX_FILE, "private key", lambda message, _ru: _malformed(message))
 
 
 def _unpem(data: bytes) -> tuple[str, bytes]:

@@ -32,6 +32,7 @@ from typing import BinaryIO
 from asn1crypto import algos, core
 
 from signagent.errors import InvalidTypeError, SignAgentError
+from signagent.fileio import CHUNK, iter_chunks
 from signagent.x509 import Certificate
 
 from . import der
@@ -50,7 +51,6 @@ __all__ = ["CHUNK", "PreparedSigner", "sign", "signer_info"]
 _VERSION_1 = core.Integer(1).dump()
 
 #: Read size for streamed content: big enough that per-call costs vanish next to hashing, small for memory.
-CHUNK = 1 << 20
 
 Content = bytes | bytearray | memoryview | BinaryIO
 
@@ -147,23 +147,6 @@ def _stream_size(stream: BinaryIO) -> int | None:
         return None
 
 
-def _chunks(stream: BinaryIO) -> Iterable[memoryview]:
-    buf = bytearray(CHUNK)
-    view = memoryview(buf)
-    readinto = getattr(stream, "readinto", None)
-    while True:
-        if readinto is not None:
-            n = readinto(buf)
-            if not n:
-                return
-            yield view[:n]
-        else:
-            chunk = stream.read(CHUNK)
-            if not chunk:
-                return
-            yield memoryview(chunk)
-
-
 def _certificate_set(signer: Signer, certificates: Iterable[Certificate]) -> bytes:
     ders: list[bytes] = [signer.certificate.der]
     for cert in certificates:
@@ -253,7 +236,7 @@ def sign(content: Content, signer: Signer, *, detached: bool = False, certificat
                     write(data[i:i + CHUNK])
             return
         assert stream is not None
-        for chunk in _chunks(stream):
+        for chunk in iter_chunks(stream):
             h.update(chunk)
             if out_too:
                 write(chunk)
