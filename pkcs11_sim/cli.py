@@ -10,7 +10,8 @@ Commands (DESIGN.md section 3; tokens live under ``$PKCS11_SIM_DIR`` or ``--dir`
     set-pin LABEL --old P --new P [--so]
     unblock LABEL --so-pin S --new-pin P
     lock LABEL [--so]
-    remove LABEL ; insert LABEL                    (``insert --pcsc`` is not available yet)
+    remove LABEL                                   token absent; stops its virtual PC/SC card if one runs
+    insert LABEL [--pcsc [--reader N]]             token present; --pcsc also serves it through pcscd/vpcd
     fault LABEL [--fail N --ckr NAME] [--latency MS] [--clear]
     provision --label L --pin P --so-pin S --profile head|employee|ip|person [--expired|--revoked] [--json]
 
@@ -271,22 +272,39 @@ def lock(ctx: click.Context, label: str, so: bool) -> None:
 @click.argument("label")
 @click.pass_context
 def remove(ctx: click.Context, label: str) -> None:
-    """Take the token out of its reader (sessions then fail with CKR_DEVICE_REMOVED)."""
-    _token(ctx, label).set_present(False)
-    click.echo(f"token {label!r} removed")
+    """Take the token out of its reader (sessions then fail with CKR_DEVICE_REMOVED; a virtual card leaves pcscd)."""
+    from .pcsc.server import running, stop
+
+    store = _token(ctx, label)
+    served = running(store) is not None
+    store.set_present(False)  # a card server sees this within 0.2 s and leaves by itself; stop() makes it sure
+    stop(store)
+    card = " and its PC/SC card" if served else ""
+    click.echo(f"token {label!r}{card} removed")
 
 
 @cli.command()
 @click.argument("label")
-@click.option("--pcsc", is_flag=True, help="Serve the token as a virtual PC/SC card (not available yet).")
-@click.option("--reader", type=int, default=None)
+@click.option("--pcsc", is_flag=True, help="Also serve the token as a virtual PC/SC card (pcscd + vsmartcard-vpcd).")
+@click.option("--reader", type=click.IntRange(0, 9), default=None,
+              help="vpcd reader number for --pcsc: 0 = \"Virtual PCD 00 00\" (port 35963), 1 = ...01 (35964).")
 @click.pass_context
 def insert(ctx: click.Context, label: str, pcsc: bool, reader: int | None) -> None:
-    """Put the token back into its reader."""
-    if pcsc or reader is not None:
-        raise _Failure("the virtual PC/SC card (--pcsc) is not available yet")
-    _token(ctx, label).set_present(True)
-    click.echo(f"token {label!r} inserted")
+    """Put the token back into its reader; with --pcsc, also insert it as a card into a vpcd reader."""
+    if reader is not None and not pcsc:
+        raise click.UsageError("--reader goes with --pcsc")
+    root = _root(ctx)
+    store = root.find(label)
+    store.set_present(True)
+    if not pcsc:
+        click.echo(f"token {label!r} inserted")
+        return
+    from .pcsc.server import LOG_FILE, start
+
+    number = reader or 0
+    pid = start(store, number, others=root.tokens())
+    click.echo(f"token {label!r} inserted as a PC/SC card in \"Virtual PCD 00 {number:02d}\" "
+               f"(server pid {pid}, log {store.path / LOG_FILE})")
 
 
 @cli.command()

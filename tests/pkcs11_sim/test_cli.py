@@ -81,8 +81,8 @@ def test_pins_presence_and_faults(sim, tmp_path: Path, capsys) -> None:
     assert sim("keygen", "t", "--curve", "tc26-256-A", "--pin", "x1234567") == 0
     assert sim("remove", "t") == 0
     assert _listing(sim, capsys)[0]["present"] is False
-    assert sim("insert", "t", "--pcsc") == 2
-    assert "not available yet" in _one_line_error(capsys)
+    assert sim("insert", "t", "--reader", "1") == 2  # the PC/SC face itself is tested in test_pcsc.py
+    assert "--reader goes with --pcsc" in _one_line_error(capsys)
     assert sim("insert", "t") == 0
     assert sim("fault", "t", "--fail", "3", "--ckr", "CKR_DEVICE_MEMORY", "--latency", "7") == 0
     assert _listing(sim, capsys)[0]["faults"] == {"fail_next": 3, "ckr": C.CKR_DEVICE_MEMORY, "latency_ms": 7}
