@@ -1,0 +1,219 @@
+"""The one view every certificate source gives: the :class:`Token` protocol, and how a PIN is obtained.
+
+A source (a PKCS#11 token, a PC/SC card read over APDUs, the software-key directory) is a :class:`Token`: it has a
+label, a serial and a model, lists its certificates as :class:`TokenCertificate` entries and signs a digest with
+the key of one of them. Certificates are named by ``cert_id``: the certificate's Streebog-256 thumbprint in
+lower-case hex (:attr:`signagent.x509.Certificate.streebog_thumbprint`), the stable identifier the inventory and
+the pages use across calls.
+
+A PIN comes from a :class:`PinProvider` only when the token needs one, so a PIN is never kept longer than one
+operation: :class:`StaticPinProvider` (tests, ``--pin-file``) and :class:`ConsolePinProvider` (the terminal); the
+agent's confirmation page will be a third.
+
+Exports: Token, TokenInfo, TokenCertificate, PinProvider, StaticPinProvider, ConsolePinProvider, TokenSigner,
+cert_id_of.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, TextIO, runtime_checkable
+
+from signagent.errors import FileAccessError, InvalidTypeError
+from signagent.gost import PublicKey
+from signagent.x509 import Certificate
+
+__all__ = [
+    "ConsolePinProvider",
+    "PinProvider",
+    "StaticPinProvider",
+    "Token",
+    "TokenCertificate",
+    "TokenInfo",
+    "TokenSigner",
+    "cert_id_of",
+]
+
+
+def cert_id_of(certificate: Certificate) -> str:
+    """The ``cert_id`` of a certificate: its Streebog-256 thumbprint, lower-case hex."""
+    return certificate.streebog_thumbprint
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """What a PIN prompt and the inventory show about a token.
+
+    ``source`` names where it lives (the PKCS#11 module path, a reader name, a directory). ``pin_count_low`` and
+    ``pin_final_try`` mirror the token's PIN counter flags (PKCS#11 CKF_USER_PIN_COUNT_LOW / _FINAL_TRY).
+    """
+
+    label: str
+    serial: str
+    model: str
+    manufacturer: str = ""
+    source: str = ""
+    slot: int | None = None
+    pin_count_low: bool = False
+    pin_final_try: bool = False
+    pin_locked: bool = False
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready description."""
+        return {
+            "label": self.label, "serial": self.serial, "model": self.model, "manufacturer": self.manufacturer,
+            "source": self.source, "slot": self.slot, "pin_count_low": self.pin_count_low,
+            "pin_final_try": self.pin_final_try, "pin_locked": self.pin_locked,
+        }
+
+
+@dataclass(frozen=True)
+class TokenCertificate:
+    """A certificate found on a token: ``key_id`` is the id linking it to its key pair (PKCS#11 CKA_ID)."""
+
+    certificate: Certificate
+    label: str
+    key_id: bytes
+    has_private_key: bool
+
+    @property
+    def cert_id(self) -> str:
+        """The certificate's stable id (Streebog-256 thumbprint, hex)."""
+        return cert_id_of(self.certificate)
+
+
+@runtime_checkable
+class PinProvider(Protocol):
+    """Asked for the user PIN of a token when an operation needs it.
+
+    ``tries_left`` is the number of attempts the token still allows when it says so (1 on the final try), else None.
+    Returns the PIN bytes, or None when the user declines (the operation then fails with ``pin_required``).
+    """
+
+    def get_pin(self, token_info: TokenInfo, tries_left: int | None) -> bytes | None:
+        """The PIN for ``token_info``, or None."""
+        ...
+
+
+class StaticPinProvider:
+    """Always answers the same PIN (tests, ``--pin-file``). ``None`` means "no PIN" (every request declined)."""
+
+    __slots__ = ("_pin", "calls")
+
+    def __init__(self, pin: bytes | str | None) -> None:
+        if isinstance(pin, str):
+            pin = pin.encode()
+        if pin is not None and not isinstance(pin, bytes):
+            raise InvalidTypeError("the PIN must be bytes or str")
+        self._pin = pin
+        self.calls = 0
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> StaticPinProvider:
+        """The PIN from the first line of a file (trailing CR/LF removed) -- the CLI's ``--pin-file``."""
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise FileAccessError(f"cannot read the PIN file {path}: {exc.strerror}",
+                                  message_ru=f"не удаётся прочитать файл PIN-кода {path}", path=str(path)) from None
+        first = data.split(b"\n", 1)[0].rstrip(b"\r")
+        return cls(first)
+
+    def get_pin(self, token_info: TokenInfo, tries_left: int | None) -> bytes | None:
+        """The fixed PIN (the call is counted, so tests can see whether a PIN was asked)."""
+        self.calls += 1
+        return self._pin
+
+    def __repr__(self) -> str:  # never show the PIN itself
+        return "StaticPinProvider(<hidden>)"
+
+
+class ConsolePinProvider:
+    """Prompts on the terminal without echo (``getpass``), in Russian and English; an empty answer declines."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream
+
+    def get_pin(self, token_info: TokenInfo, tries_left: int | None) -> bytes | None:
+        """Ask for the PIN of ``token_info``; None on an empty answer or end of input."""
+        out = self._stream or sys.stderr
+        note = ""
+        if tries_left is not None:
+            note = f" [осталось попыток / tries left: {tries_left}]"
+        prompt = f"PIN-код токена / PIN of token «{token_info.label}» ({token_info.serial}){note}: "
+        try:
+            answer = getpass.getpass(prompt, stream=out)
+        except EOFError:
+            return None
+        return answer.encode() if answer else None
+
+
+@runtime_checkable
+class Token(Protocol):
+    """A certificate source that can sign: what every token backend implements."""
+
+    @property
+    def label(self) -> str:
+        """The token's label."""
+        ...
+
+    @property
+    def serial(self) -> str:
+        """The token's serial number."""
+        ...
+
+    @property
+    def model(self) -> str:
+        """The token's model."""
+        ...
+
+    def info(self) -> TokenInfo:
+        """Label, serial, model, source and PIN state."""
+        ...
+
+    def certificates(self) -> list[TokenCertificate]:
+        """Every certificate on the token."""
+        ...
+
+    def find_key(self, cert_id: str) -> bytes | None:
+        """The key id of the key pair belonging to the certificate ``cert_id``, or None when there is none."""
+        ...
+
+    def sign_digest(self, cert_id: str, digest: bytes, pin_provider: PinProvider, *,
+                    data: bytes | None = None) -> bytes:
+        """GOST R 34.10-2012 signature s || r (big-endian halves) of a Streebog ``digest`` by the certificate's key.
+
+        ``data`` (the bytes that were hashed) is needed only by tokens that can hash-and-sign but not sign a ready
+        digest; they raise ``mechanism_unsupported`` without it.
+        """
+        ...
+
+
+class TokenSigner:
+    """A CMS signer (:class:`signagent.cms.signer.Signer` protocol) over a token's certificate and key."""
+
+    __slots__ = ("_cert_id", "_certificate", "_pin_provider", "_token")
+
+    def __init__(self, token: Token, certificate: Certificate, pin_provider: PinProvider) -> None:
+        if not isinstance(certificate, Certificate):
+            raise InvalidTypeError("certificate must be a signagent.x509.Certificate")
+        self._token = token
+        self._certificate = certificate
+        self._cert_id = cert_id_of(certificate)
+        self._pin_provider = pin_provider
+
+    @property
+    def certificate(self) -> Certificate:
+        """The signer's certificate."""
+        return self._certificate
+
+    def public_key(self) -> PublicKey:
+        """The certificate's public key (so the signer also fits PKCS#10's RequestSigner protocol)."""
+        return self._certificate.public_key()
+
+    def sign_digest(self, digest: bytes) -> bytes:
+        """Signature s || r of ``digest`` made on the token (the PIN is asked through the provider)."""
+        return self._token.sign_digest(self._cert_id, digest, self._pin_provider)
