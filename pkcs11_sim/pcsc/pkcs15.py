@@ -22,6 +22,17 @@ from dataclasses import dataclass
 
 from asn1crypto import core, x509
 
+from signagent.asn1.pkcs15 import (
+    PKCS15_AID,
+    CertificateObject,
+    CommonCertificateAttributes,
+    CommonObjectAttributes,
+    Path,
+    PathOrObjects,
+    PKCS15Objects,
+    X509CertificateAttributes,
+)
+
 from .. import constants as C
 from ..attributes import as_bool, as_int
 from ..store import TokenStore
@@ -43,7 +54,6 @@ __all__ = [
     "fingerprint",
 ]
 
-PKCS15_AID = bytes.fromhex("A000000063504B43532D3135")
 DIR_FID = 0x2F00
 PKCS15_FID = 0x5015
 ODF_FID = 0x5031
@@ -53,84 +63,7 @@ FIRST_CERT_FID = 0x4701
 APP_LABEL = "pkcs11-sim PKCS#15"
 
 
-# --- ASN.1 (PKCS#15 v1.1 section 6) -----------------------------------------------------------------------------
-class Path(core.Sequence):
-    """Path ::= SEQUENCE { efidOrPath OCTET STRING, index INTEGER OPTIONAL, length [0] INTEGER OPTIONAL }"""
-
-    _fields = [
-        ("efid_or_path", core.OctetString),
-        ("index", core.Integer, {"optional": True}),
-        ("length", core.Integer, {"implicit": 0, "optional": True}),
-    ]
-
-
-class PathOrObjects(core.Choice):
-    """PathOrObjects {ObjectType} ::= CHOICE { path Path, objects [0] ... } (only the path form is written)."""
-
-    _alternatives = [("path", Path)]
-
-
-class PKCS15Objects(core.Choice):
-    """One EF.ODF entry: which kind of directory file, and where it is."""
-
-    _alternatives = [
-        ("private_keys", PathOrObjects, {"explicit": 0}),
-        ("public_keys", PathOrObjects, {"explicit": 1}),
-        ("trusted_public_keys", PathOrObjects, {"explicit": 2}),
-        ("secret_keys", PathOrObjects, {"explicit": 3}),
-        ("certificates", PathOrObjects, {"explicit": 4}),
-        ("trusted_certificates", PathOrObjects, {"explicit": 5}),
-        ("useful_certificates", PathOrObjects, {"explicit": 6}),
-        ("data_objects", PathOrObjects, {"explicit": 7}),
-        ("auth_objects", PathOrObjects, {"explicit": 8}),
-    ]
-
-
-class CommonObjectFlags(core.BitString):
-    """CommonObjectFlags ::= BIT STRING { private(0), modifiable(1) }"""
-
-    _map = {0: "private", 1: "modifiable"}
-
-
-class CommonObjectAttributes(core.Sequence):
-    """label, flags and authId of every PKCS#15 object (the optional tail is not written)."""
-
-    _fields = [
-        ("label", core.UTF8String, {"optional": True}),
-        ("flags", CommonObjectFlags, {"optional": True}),
-        ("auth_id", core.OctetString, {"optional": True}),
-    ]
-
-
-class CommonCertificateAttributes(core.Sequence):
-    """CommonCertificateAttributes ::= SEQUENCE { iD Identifier, authority BOOLEAN DEFAULT FALSE, ... }"""
-
-    _fields = [
-        ("id", core.OctetString),
-        ("authority", core.Boolean, {"default": False}),
-    ]
-
-
-class X509CertificateAttributes(core.Sequence):
-    """value (ObjectValue: the indirect path form), subject, issuer [0] (explicit: Name is a CHOICE), serial."""
-
-    _fields = [
-        ("value", Path),
-        ("subject", x509.Name, {"optional": True}),
-        ("issuer", x509.Name, {"explicit": 0, "optional": True}),
-        ("serial_number", core.Integer, {"optional": True}),
-    ]
-
-
-class CertificateObject(core.Sequence):
-    """CertificateType x509Certificate: PKCS15Object {CommonCertificateAttributes, NULL, X509CertAttributes}."""
-
-    _fields = [
-        ("common_object_attributes", CommonObjectAttributes),
-        ("class_attributes", CommonCertificateAttributes),
-        ("sub_class_attributes", core.Any, {"explicit": 0, "optional": True}),
-        ("type_attributes", X509CertificateAttributes, {"explicit": 1}),
-    ]
+# --- ASN.1 only the card needs (the shared schema is signagent.asn1.pkcs15) ----------------------------------
 
 
 class TokenFlags(core.BitString):
@@ -216,7 +149,7 @@ def _path(*fids: int) -> bytes:
 def _type_attributes(cert: _Cert, path: bytes) -> X509CertificateAttributes:
     """value (the path), plus subject, issuer and serial as hints for middleware when the stored values parse."""
     try:
-        fields: dict[str, object] = {"value": Path({"efid_or_path": path})}
+        fields: dict[str, object] = {"value": {"path": Path({"efid_or_path": path})}}
         if cert.subject:
             fields["subject"] = x509.Name.load(cert.subject)
         if cert.issuer:
@@ -227,7 +160,7 @@ def _type_attributes(cert: _Cert, path: bytes) -> X509CertificateAttributes:
         attrs.dump()
         return attrs
     except (ValueError, TypeError):
-        return X509CertificateAttributes({"value": Path({"efid_or_path": path})})
+        return X509CertificateAttributes({"value": {"path": Path({"efid_or_path": path})}})
 
 
 def _certificate_object(cert: _Cert, path: bytes) -> bytes:

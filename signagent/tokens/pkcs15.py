@@ -34,8 +34,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from asn1crypto import core, parser
-from asn1crypto import x509 as asn1_x509
 
+from signagent.asn1.pkcs15 import PKCS15_AID, CertificateObject, Path, PKCS15Objects
 from signagent.errors import InvalidLengthError, InvalidTypeError, SignAgentError
 from signagent.x509 import Certificate
 
@@ -63,7 +63,6 @@ __all__ = [
     "read_certificates",
 ]
 
-PKCS15_AID = bytes.fromhex("A000000063504B43532D3135")
 _APP_PATH = bytes.fromhex("3F005015")
 _ODF_FID = bytes.fromhex("5031")
 _TOKENINFO_FID = bytes.fromhex("5032")
@@ -81,92 +80,7 @@ class Pkcs15Error(TokenError):
     default_message_ru = "на карте нет читаемого приложения PKCS#15"
 
 
-# --- ASN.1 (PKCS#15 v1.1 section 6) -----------------------------------------------------------------------------------
-class Path(core.Sequence):
-    """Path ::= SEQUENCE { efidOrPath OCTET STRING, index INTEGER OPTIONAL, length [0] INTEGER OPTIONAL }"""
-
-    _fields = [
-        ("efid_or_path", core.OctetString),
-        ("index", core.Integer, {"optional": True}),
-        ("length", core.Integer, {"implicit": 0, "optional": True}),
-    ]
-
-
-class PathOrObjects(core.Choice):
-    """PathOrObjects ::= CHOICE { path Path, objects [0] SEQUENCE OF ..., ... } -- only the path form is followed."""
-
-    _alternatives = [
-        ("path", Path),
-        ("objects", core.Any, {"implicit": 0}),
-    ]
-
-
-class PKCS15Objects(core.Choice):
-    """One EF.ODF entry."""
-
-    _alternatives = [
-        ("private_keys", PathOrObjects, {"explicit": 0}),
-        ("public_keys", PathOrObjects, {"explicit": 1}),
-        ("trusted_public_keys", PathOrObjects, {"explicit": 2}),
-        ("secret_keys", PathOrObjects, {"explicit": 3}),
-        ("certificates", PathOrObjects, {"explicit": 4}),
-        ("trusted_certificates", PathOrObjects, {"explicit": 5}),
-        ("useful_certificates", PathOrObjects, {"explicit": 6}),
-        ("data_objects", PathOrObjects, {"explicit": 7}),
-        ("auth_objects", PathOrObjects, {"explicit": 8}),
-    ]
-
-
-class CommonObjectAttributes(core.Sequence):
-    """label, flags, authId (the rest of the optional tail is ignored)."""
-
-    _fields = [
-        ("label", core.UTF8String, {"optional": True}),
-        ("flags", core.BitString, {"optional": True}),
-        ("auth_id", core.OctetString, {"optional": True}),
-    ]
-
-
-class CommonCertificateAttributes(core.Sequence):
-    """iD, authority (the identifier ties a certificate to its private key)."""
-
-    _fields = [
-        ("id", core.OctetString),
-        ("authority", core.Boolean, {"default": False}),
-    ]
-
-
-class ObjectValue(core.Choice):
-    """ObjectValue ::= CHOICE { indirect ReferencedValue (path or url), direct [0] the value itself }."""
-
-    _alternatives = [
-        ("path", Path),
-        ("url", core.PrintableString),
-        ("direct", core.Any, {"explicit": 0}),
-    ]
-
-
-class X509CertificateAttributes(core.Sequence):
-    """value, then optional hints (subject, issuer [0], serialNumber) that the reader does not read."""
-
-    _fields = [
-        ("value", ObjectValue),
-        ("subject", asn1_x509.Name, {"optional": True}),
-        ("issuer", asn1_x509.Name, {"explicit": 0, "optional": True}),
-        ("serial_number", core.Integer, {"optional": True}),
-    ]
-
-
-class CertificateObject(core.Sequence):
-    """PKCS15Object {CommonCertificateAttributes, NULL, X509CertificateAttributes} for x509Certificate."""
-
-    _fields = [
-        ("common_object_attributes", CommonObjectAttributes),
-        ("class_attributes", CommonCertificateAttributes),
-        # SubClassAttributes of a certificate object is NULL (PKCS#15 v1.1 section 6.5).
-        ("sub_class_attributes", core.Null, {"explicit": 0, "optional": True}),
-        ("type_attributes", X509CertificateAttributes, {"explicit": 1}),
-    ]
+# --- ASN.1 only the reader needs (the shared schema is signagent.asn1.pkcs15) --------------------------------------
 
 
 class TokenInfoFile(core.Sequence):
