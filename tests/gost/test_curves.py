@@ -24,6 +24,7 @@ import pytest
 from signagent.errors import InvalidTypeError, UnknownAlgorithmError
 from signagent.gost import _ec_ref, curves
 from signagent.gost.keys import PrivateKey, PublicKey
+from tests import der
 from tests.conftest import require
 from tests.gost.test_gost3410_vectors import pkcs8_curve_and_d, spki_curve_and_point
 
@@ -336,38 +337,17 @@ def run_openssl(*args: str, stdin: bytes | None = None) -> bytes:
     return done.stdout
 
 
-def _der(tag: int, content: bytes) -> bytes:
-    n = len(content)
-    if n < 0x80:
-        return bytes([tag, n]) + content
-    count = (n.bit_length() + 7) // 8
-    return bytes([tag, 0x80 | count]) + n.to_bytes(count, "big") + content
-
-
-def _der_oid(dotted: str) -> bytes:
-    arcs = [int(a) for a in dotted.split(".")]
-    body = b""
-    for arc in [40 * arcs[0] + arcs[1], *arcs[2:]]:
-        chunk = [arc & 0x7F]
-        arc >>= 7
-        while arc:
-            chunk.append(0x80 | (arc & 0x7F))
-            arc >>= 7
-        body += bytes(reversed(chunk))
-    return _der(0x06, body)
-
-
 def pkcs8_der(c: curves.Curve, d_le: bytes) -> bytes:
     """PKCS#8 PrivateKeyInfo in OpenSSL's GOST layout: key OID, (paramset[, digest]) parameters, d little-endian.
 
     RFC 9215 section 4.2: the digest OID is present for the CryptoPro (1.2.643.2.2.*) sets and absent otherwise.
     """
     key_oid = "1.2.643.7.1.1.1.1" if c.size == 32 else "1.2.643.7.1.1.1.2"
-    params = _der_oid(c.oid)
+    params = der.oid(c.oid)
     if c.oid.startswith("1.2.643.2.2."):
-        params += _der_oid("1.2.643.7.1.1.2.2")
-    algorithm = _der(0x30, _der_oid(key_oid) + _der(0x30, params))
-    return _der(0x30, _der(0x02, b"\x00") + algorithm + _der(0x04, d_le))
+        params += der.oid("1.2.643.7.1.1.2.2")
+    algorithm = der.tlv(0x30, der.oid(key_oid) + der.tlv(0x30, params))
+    return der.tlv(0x30, der.tlv(0x02, b"\x00") + algorithm + der.tlv(0x04, d_le))
 
 
 def openssl_public_point(c: curves.Curve, d_le: bytes) -> bytes:

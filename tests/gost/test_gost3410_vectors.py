@@ -24,30 +24,10 @@ from signagent.errors import InvalidKeyError
 from signagent.gost import _ec_ref, curves
 from signagent.gost.keys import PrivateKey, PublicKey
 from tests.conftest import require
+from tests.der import children as der_children
+from tests.der import read as der_read
 
 # --- a minimal DER reader (definite lengths only, which is all DER has) ------------------------------------------
-
-
-def der_read(data: bytes, pos: int = 0) -> tuple[int, bytes, int]:
-    """One TLV at ``pos``: (tag byte, content, position after it). Tags are single-byte in everything read here."""
-    tag = data[pos]
-    length = data[pos + 1]
-    pos += 2
-    if length & 0x80:
-        count = length & 0x7F
-        length = int.from_bytes(data[pos : pos + count], "big")
-        pos += count
-    return tag, data[pos : pos + length], pos + length
-
-
-def der_children(content: bytes) -> list[tuple[int, bytes]]:
-    """The (tag, content) items of a constructed value's content."""
-    items = []
-    pos = 0
-    while pos < len(content):
-        tag, value, pos = der_read(content, pos)
-        items.append((tag, value))
-    return items
 
 
 def der_raw_children(content: bytes) -> list[bytes]:

@@ -45,6 +45,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from tests import der
+
 __all__ = [
     "DIGESTS",
     "PARAMSETS",
@@ -150,54 +152,9 @@ def paramset(name_or_oid: str) -> ParamSet:
 # --------------------------------------------------------------------------------------------------------------
 
 
-def _der_len(n: int) -> bytes:
-    if n < 0x80:
-        return bytes([n])
-    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(body)]) + body
-
-
-def _tlv(tag: int, body: bytes) -> bytes:
-    return bytes([tag]) + _der_len(len(body)) + body
-
-
-def _oid(dotted: str) -> bytes:
-    arcs = [int(a) for a in dotted.split(".")]
-    out = bytearray([40 * arcs[0] + arcs[1]])
-    for arc in arcs[2:]:  # base-128, high bit marks continuation (X.690 clause 8.19)
-        chunk = [arc & 0x7F]
-        arc >>= 7
-        while arc:
-            chunk.append(0x80 | (arc & 0x7F))
-            arc >>= 7
-        out += bytes(reversed(chunk))
-    return _tlv(0x06, bytes(out))
-
-
-def _read_tlv(buf: bytes, pos: int) -> tuple[int, bytes, int]:
-    """(tag, content, next position) of the element at ``pos``."""
-    tag = buf[pos]
-    n = buf[pos + 1]
-    pos += 2
-    if n & 0x80:
-        k = n & 0x7F
-        n = int.from_bytes(buf[pos : pos + k], "big")
-        pos += k
-    return tag, buf[pos : pos + n], pos + n
-
-
-def _children(content: bytes) -> list[tuple[int, bytes]]:
-    out = []
-    pos = 0
-    while pos < len(content):
-        tag, body, pos = _read_tlv(content, pos)
-        out.append((tag, body))
-    return out
-
-
 def _algorithm(ps: ParamSet) -> bytes:
-    params = _oid(ps.oid) + (_oid(ps.digest_oid) if ps.digest_oid else b"")
-    return _tlv(0x30, _oid(ps.key_oid) + _tlv(0x30, params))
+    params = der.oid(ps.oid) + (der.oid(ps.digest_oid) if ps.digest_oid else b"")
+    return der.tlv(0x30, der.oid(ps.key_oid) + der.tlv(0x30, params))
 
 
 def pkcs8_der(ps: ParamSet | str, d_le: bytes) -> bytes:
@@ -205,7 +162,7 @@ def pkcs8_der(ps: ParamSet | str, d_le: bytes) -> bytes:
     ps = paramset(ps) if isinstance(ps, str) else ps
     if len(d_le) != ps.size:
         raise OracleError(f"private key must be {ps.size} bytes")
-    return _tlv(0x30, _tlv(0x02, b"\x00") + _algorithm(ps) + _tlv(0x04, bytes(d_le)))
+    return der.tlv(0x30, der.tlv(0x02, b"\x00") + _algorithm(ps) + der.tlv(0x04, bytes(d_le)))
 
 
 def spki_der(ps: ParamSet | str, xy_le: bytes) -> bytes:
@@ -213,7 +170,7 @@ def spki_der(ps: ParamSet | str, xy_le: bytes) -> bytes:
     ps = paramset(ps) if isinstance(ps, str) else ps
     if len(xy_le) != 2 * ps.size:
         raise OracleError(f"public key must be {2 * ps.size} bytes")
-    return _tlv(0x30, _algorithm(ps) + _tlv(0x03, b"\x00" + _tlv(0x04, bytes(xy_le))))
+    return der.tlv(0x30, _algorithm(ps) + der.tlv(0x03, b"\x00" + der.tlv(0x04, bytes(xy_le))))
 
 
 def pem(der: bytes, label: str) -> bytes:
@@ -225,22 +182,22 @@ def pem(der: bytes, label: str) -> bytes:
     return (f"-----BEGIN {label}-----\n" + "\n".join(lines) + f"\n-----END {label}-----\n").encode("ascii")
 
 
-def _raw_private_from_pkcs8(der: bytes) -> bytes:
+def _raw_private_from_pkcs8(encoded: bytes) -> bytes:
     """d little-endian from a PKCS#8 the engine wrote (plain, inner OCTET STRING or INTEGER forms)."""
-    _, body, _ = _read_tlv(der, 0)
-    items = _children(body)
+    _, body, _ = der.read(encoded, 0)
+    items = der.children(body)
     value = items[2][1]
     if value and value[0] in (0x04, 0x02):  # wrapped forms: OCTET STRING(d LE) or INTEGER(d BE)
-        tag, inner, end = _read_tlv(value, 0)
+        tag, inner, end = der.read(value, 0)
         if end == len(value):
             return inner if tag == 0x04 else int.from_bytes(inner, "big").to_bytes(len(inner), "little")
     return value
 
 
-def _raw_public_from_spki(der: bytes) -> bytes:
-    _, body, _ = _read_tlv(der, 0)
-    bits = _children(body)[1][1]
-    _, xy, _ = _read_tlv(bits, 1)  # skip the unused-bits octet of the BIT STRING
+def _raw_public_from_spki(encoded: bytes) -> bytes:
+    _, body, _ = der.read(encoded, 0)
+    bits = der.children(body)[1][1]
+    _, xy, _ = der.read(bits, 1)  # skip the unused-bits octet of the BIT STRING
     return xy
 
 

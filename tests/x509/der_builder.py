@@ -12,24 +12,11 @@ import datetime as dt
 from asn1crypto import core
 
 from signagent.gost import PrivateKey, curve, streebog256, streebog512
+from tests.der import seq, tlv
 
 UTC = dt.UTC
 NOT_BEFORE = dt.datetime(2024, 1, 1, tzinfo=UTC)
 NOT_AFTER = dt.datetime(2026, 1, 1, tzinfo=UTC)
-
-
-def tlv(tag: int, content: bytes) -> bytes:
-    n = len(content)
-    if n < 0x80:
-        length = bytes([n])
-    else:
-        raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
-        length = bytes([0x80 | len(raw)]) + raw
-    return bytes([tag]) + length + content
-
-
-def seq(*items: bytes) -> bytes:
-    return tlv(0x30, b"".join(items))
 
 
 def oid(dotted: str) -> bytes:
