@@ -1,0 +1,123 @@
+"""``signagent tokens`` (modules, tokens, readers) and ``signagent certs`` (the certificate inventory)."""
+
+from __future__ import annotations
+
+import click
+
+from ._common import EXIT_OK, cli, emit_json, lazy_module, russian
+
+inventory = lazy_module("signagent.service.inventory")
+
+
+def _t(en: str, ru: str) -> str:
+    return ru if russian() else en
+
+
+def _error_line(error: dict) -> str:
+    return f"  ! {error['code']}: {error['message_ru'] if russian() else error['message']}"
+
+
+@cli.command("tokens")
+@click.option("--module", "modules", multiple=True, type=click.Path(dir_okay=False),
+              help="An extra PKCS#11 module to load (besides the usual paths and $SIGNAGENT_PKCS11_MODULES).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def tokens_command(modules: tuple[str, ...], as_json: bool) -> int:
+    """List PKCS#11 modules with their tokens (model, serial) and PC/SC readers with their cards."""
+    view = inventory.list_tokens(modules)
+    if as_json:
+        emit_json(view)
+        return EXIT_OK
+    lines = [_t("PKCS#11 modules:", "Модули PKCS#11:")]
+    if not view["modules"]:
+        lines.append("  " + _t("(none loaded)", "(не загружено ни одного)"))
+    for module in view["modules"]:
+        lines.append(f"  {module['path']}  {module['description']}")
+        if not module["tokens"]:
+            lines.append("    " + _t("(no token)", "(токенов нет)"))
+        for tok in module["tokens"]:
+            state = _t(" [PIN locked]", " [PIN заблокирован]") if tok["pin_locked"] else ""
+            lines.append(f"    «{tok['label']}»  {_t('model', 'модель')}: {tok['model']}  "
+                         f"{_t('serial', 'серийный номер')}: {tok['serial']}{state}")
+    lines.append(_t("PC/SC readers:", "Считыватели PC/SC:"))
+    if not view["pcsc"]["available"]:
+        err = view["pcsc"]["error"]
+        lines.append("  " + (err["message_ru"] if russian() else err["message"]))
+    elif not view["readers"]:
+        lines.append("  " + _t("(none)", "(нет)"))
+    for reader in view["readers"]:
+        if reader["present"]:
+            card = _t("card", "карта") + f": {reader['model'] or _t('unknown model', 'модель неизвестна')}"
+        else:
+            card = _t("no card", "карты нет")
+        lines.append(f"  {reader['name']}  {card}")
+    if view["errors"]:
+        lines.append(_t("Errors:", "Ошибки:"))
+        lines.extend(_error_line(e) for e in view["errors"])
+    click.echo("\n".join(lines))
+    return EXIT_OK
+
+
+def _owner(identity: dict) -> str:
+    return str(identity.get("full_name") or identity.get("common_name") or "")
+
+
+def _render_inventory(data: dict) -> str:
+    ru = russian()
+    head = ("ID", _t("Owner", "Владелец"), _t("Organisation", "Организация"), _t("Valid until", "Действует до"),
+            _t("Days", "Дней"), _t("Key", "Ключ"), _t("Chain", "Цепочка"), _t("Source", "Источник"))
+    rows = [head]
+    notes: list[str] = []
+    for cert in data["certificates"]:
+        identity = cert["identity"]
+        key = _t("yes", "есть") if cert["has_private_key"] else _t("no", "нет")
+        rows.append((cert["id"][:16], _owner(identity), str(identity.get("organization") or ""),
+                     cert["not_after"][:10], str(cert["days_left"]), key, cert["chain"]["status"],
+                     f"{cert['source']['kind']}:{cert['source']['label']}"))
+        for warning in cert["warnings"]:
+            notes.append(f"  {cert['id'][:16]}: {warning['message_ru'] if ru else warning['message']}")
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    if len(rows) == 1:
+        lines.append(_t("(no certificates)", "(сертификатов нет)"))
+    if notes:
+        lines.append(_t("Warnings:", "Предупреждения:"))
+        lines.extend(notes)
+    if data["errors"]:
+        lines.append(_t("Sources not listed:", "Не прочитаны:"))
+        for item in data["errors"]:
+            src = item["source"]
+            where = f"{src['kind']}:{src['label']} ({src['serial']})" if src else ""
+            err = item["error"]
+            text = err["message_ru"] if ru else err["message"]
+            lines.append(f"  ! {where + ' ' if where else ''}{err['code']}: {text}")
+    return "\n".join(lines)
+
+
+@cli.command("certs")
+@click.option("--module", "modules", multiple=True, type=click.Path(dir_okay=False),
+              help="An extra PKCS#11 module to load.")
+@click.option("--keys-dir", type=click.Path(file_okay=False), help="The software key directory (default: the user's).")
+@click.option("--trust", "trust_paths", multiple=True, type=click.Path(),
+              help="Trusted roots (file or directory) in addition to the trust store.")
+@click.option("--no-trust-store", is_flag=True, help="Do not use the user's trust store.")
+@click.option("--online", is_flag=True, help="Allow network access for revocation data.")
+@click.option("--revocation", type=click.Choice(["soft", "hard", "off"]), default="off", show_default=True,
+              help="Revocation checking for the chain status.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def certs_command(modules: tuple[str, ...], keys_dir: str | None, trust_paths: tuple[str, ...],
+                  no_trust_store: bool, online: bool, revocation: str, as_json: bool) -> int:
+    """The certificate inventory: every certificate on tokens and in the key directory, with its chain status."""
+    roots: list[object] = []
+    if trust_paths:
+        x509 = lazy_module("signagent.x509")
+        for path in trust_paths:
+            roots.extend(x509.load_certificates_path(path))
+    result = inventory.collect_inventory(use_trust_store=not no_trust_store, trust_roots=roots,
+                                         extra_modules=modules, keys_dir=keys_dir, offline=not online,
+                                         revocation=revocation)
+    data = result.to_dict()
+    if as_json:
+        emit_json(data)
+    else:
+        click.echo(_render_inventory(data))
+    return EXIT_OK

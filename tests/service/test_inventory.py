@@ -1,0 +1,147 @@
+"""The certificate inventory over two simulator tokens (loaded through PyKCS11) and a software key directory."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pytest
+
+import pkcs11_sim
+from pkcs11_sim.provision import provision
+from pkcs11_sim.store import SimRoot
+from signagent.service import inventory as inv
+from signagent.testpki import generate
+from signagent.tokens.errors import TokenRemovedError
+from signagent.tokens.protocol import cert_id_of
+from signagent.x509 import Certificate
+from tests.conftest import require
+
+try:
+    import PyKCS11
+except ImportError:
+    PyKCS11 = None
+
+PIN, SO_PIN = b"1234", b"87654321"
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory: pytest.TempPathFactory):
+    """Tokens "Head" (head profile) and "Person" (person profile) in a fresh simulator directory."""
+    require(PyKCS11 is not None, "PyKCS11")
+    path = tmp_path_factory.mktemp("sim")
+    saved = {k: os.environ.get(k) for k in ("PKCS11_SIM_DIR", "SIGNAGENT_PKCS11_MODULES", "SIGNAGENT_KEYS_DIR")}
+    os.environ["PKCS11_SIM_DIR"] = str(path)
+    os.environ["SIGNAGENT_PKCS11_MODULES"] = pkcs11_sim.module_path()
+    os.environ["SIGNAGENT_KEYS_DIR"] = str(tmp_path_factory.mktemp("nokeys"))
+    pki = generate(tmp_path_factory.mktemp("pki"))
+    root = SimRoot(path)
+    for label, profile in (("Head", "head"), ("Person", "person")):
+        provision(root, label=label, pin=PIN, so_pin=SO_PIN, profile=profile, pki_dir=pki.out_dir)
+    yield root, pki
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture()
+def sources(sim):
+    tokens, modules, errors = inv.default_sources(keys_dir=os.environ["SIGNAGENT_KEYS_DIR"])
+    assert errors == []
+    yield tokens
+    for module in modules:
+        module.close()
+
+
+def _ids(pki, name: str) -> str:
+    return cert_id_of(Certificate.from_der(pki[name].certificate.dump()))
+
+
+def test_lists_both_tokens_with_identity_key_and_valid_chain(sim, sources) -> None:
+    _, pki = sim
+    labels = {s.label for s in sources}
+    assert {"Head", "Person", "software keys"} <= labels
+    result = inv.build_inventory(sources, trust_roots=[pki.root.certificate],
+                                 intermediates=[pki.intermediate.certificate])
+    assert result.errors == ()
+    by_id = {e.id: e for e in result.entries}
+    head, person = by_id[_ids(pki, "head")], by_id[_ids(pki, "person")]
+    assert (head.kind, head.token_label, person.token_label) == ("pkcs11", "Head", "Person")
+    head_identity = Certificate.from_der(pki["head"].certificate.dump()).identity
+    assert head.identity["ogrn"] == head_identity.ogrn and head.identity["ogrn"]
+    assert head.identity["full_name"] == head_identity.full_name and head.identity["organization"]
+    assert person.identity["snils"] and person.identity["organization"] is None
+    assert head.has_private_key and person.has_private_key
+    assert head.chain_status == person.chain_status == "valid"
+    assert head.warnings == () and head.days_left > 30
+    doc = result.to_dict()
+    entry = next(c for c in doc["certificates"] if c["id"] == head.id)
+    assert entry["source"] == {"kind": "pkcs11", "label": "Head", "serial": head.token_serial,
+                               "model": head.token_model}
+    assert entry["chain"]["status"] == "valid" and entry["has_private_key"] is True
+    assert len(entry["id"]) == 64
+
+
+def test_without_trust_roots_the_chain_is_unknown(sources) -> None:
+    result = inv.build_inventory(sources)
+    assert {e.chain_status for e in result.entries} == {"unknown"}
+
+
+def test_wrong_root_gives_a_non_valid_status(sim, sources) -> None:
+    _, pki = sim
+    result = inv.build_inventory(sources, trust_roots=[pki["employee"].certificate])  # not a CA of the chain
+    head = result.entry(_ids(pki, "head"))
+    assert head is not None and head.chain_status in ("invalid", "indeterminate")
+
+
+@pytest.mark.parametrize(("days_before_end", "threshold"), [(20, 30), (10, 14)])
+def test_warning_near_the_end(sim, sources, days_before_end: int, threshold: int) -> None:
+    _, pki = sim
+    cert = Certificate.from_der(pki["person"].certificate.dump())
+    end = cert.not_after
+    key_end = cert.identity.private_key_not_after
+    assert key_end is None or key_end >= end  # the person certificate's key period does not end first
+    now = end - timedelta(days=days_before_end, hours=1)
+    result = inv.build_inventory(sources, trust_roots=[pki.root.certificate],
+                                 intermediates=[pki.intermediate.certificate], now=now)
+    entry = result.entry(cert_id_of(cert))
+    assert entry is not None and entry.days_left == days_before_end
+    codes = [w["code"] for w in entry.warnings if w["subject"] == "certificate"]
+    assert codes == [f"certificate_expires_in_{threshold}_days"]
+    assert entry.chain_status == "valid"  # still inside every validity period
+
+
+def test_expired_certificate_warned_as_past(sim, sources) -> None:
+    _, pki = sim
+    cert = Certificate.from_der(pki["head"].certificate.dump())
+    entry = inv.build_inventory(sources, now=cert.not_after + timedelta(days=3)).entry(cert_id_of(cert))
+    assert entry is not None and entry.days_left < 0
+    assert "certificate_expires_past" in [w["code"] for w in entry.warnings]
+
+
+def test_removed_token_is_reported_and_the_other_still_lists(sim, sources) -> None:
+    root, _ = sim
+    store = root.find("Person")
+    store.set_present(False)
+    try:
+        result = inv.build_inventory(sources)
+    finally:
+        store.set_present(True)
+    assert [e.token_label for e in result.entries if e.kind == "pkcs11"] == ["Head"]
+    assert len(result.errors) == 1
+    failed = result.errors[0]
+    assert (failed.kind, failed.label) == ("pkcs11", "Person")
+    assert isinstance(failed.error, TokenRemovedError)
+    assert result.to_dict()["errors"][0]["error"]["code"] == "token_removed"
+
+
+def test_missing_module_is_an_error_not_a_crash(sim, tmp_path) -> None:
+    tokens, modules, errors = inv.default_sources([str(tmp_path / "missing.so")], keys_dir=str(tmp_path))
+    try:
+        assert [e.code for e in errors] == ["module_load_failed"]
+        assert {"Head", "Person"} <= {t.label for t in tokens}
+    finally:
+        for module in modules:
+            module.close()

@@ -1,0 +1,71 @@
+"""`signagent tokens` and `signagent certs` against two simulator tokens, in-process."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import pkcs11_sim
+import signagent.cli.tokens  # noqa: F401  (registers the commands until the package imports it)
+from pkcs11_sim.provision import provision
+from pkcs11_sim.store import SimRoot
+from signagent.cli import main
+from signagent.testpki import generate
+from tests.conftest import require
+
+try:
+    import PyKCS11
+except ImportError:
+    PyKCS11 = None
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory):
+    require(PyKCS11 is not None, "PyKCS11")
+    mp = pytest.MonkeyPatch()
+    path = tmp_path_factory.mktemp("sim")
+    mp.setenv("PKCS11_SIM_DIR", str(path))
+    mp.setenv("SIGNAGENT_PKCS11_MODULES", pkcs11_sim.module_path())
+    mp.setenv("SIGNAGENT_KEYS_DIR", str(tmp_path_factory.mktemp("keys")))
+    mp.setenv("LANG", "C")
+    pki = generate(tmp_path_factory.mktemp("pki"))
+    for label, profile in (("Head", "head"), ("Person", "person")):
+        provision(SimRoot(path), label=label, pin=b"1234", so_pin=b"87654321", profile=profile, pki_dir=pki.out_dir)
+    yield pki
+    mp.undo()
+
+
+def test_tokens_json(env, capsys) -> None:
+    assert main(["tokens", "--json"]) == 0
+    view = json.loads(capsys.readouterr().out)
+    assert set(view) == {"modules", "readers", "pcsc", "errors"}
+    sim = next(m for m in view["modules"] if m["path"] == pkcs11_sim.module_path())
+    assert {t["label"] for t in sim["tokens"]} == {"Head", "Person"}
+    assert all(t["serial"] and t["model"] for t in sim["tokens"])
+    assert isinstance(view["pcsc"]["available"], bool)
+
+
+def test_tokens_text(env, capsys) -> None:
+    assert main(["tokens"]) == 0
+    out = capsys.readouterr().out
+    assert "«Head»" in out and "«Person»" in out and "PC/SC" in out
+
+
+def test_certs_json(env, capsys) -> None:
+    trust = ["--trust", str(env.root.paths["pem"]), "--trust", str(env.intermediate.paths["pem"])]
+    assert main(["certs", "--json", "--no-trust-store", *trust]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert set(doc) == {"generated_at", "certificates", "errors"} and doc["errors"] == []
+    by_label = {c["source"]["label"]: c for c in doc["certificates"]}
+    assert set(by_label) == {"Head", "Person"}
+    head = by_label["Head"]
+    assert head["source"]["kind"] == "pkcs11" and head["has_private_key"] is True
+    assert head["identity"]["ogrn"] and len(head["id"]) == 64 and head["days_left"] > 30
+    assert head["chain"] == {"status": "valid", "reasons": []}
+
+
+def test_certs_text(env, capsys) -> None:
+    assert main(["certs", "--no-trust-store"]) == 0
+    out = capsys.readouterr().out
+    assert "unknown" in out and "Head" in out and "Person" in out
