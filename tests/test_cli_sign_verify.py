@@ -143,7 +143,7 @@ def test_errors_exit_2_and_leave_no_output(pki: TestPKI, tmp_path: Path) -> None
     missing = _sign(pki, tmp_path / "nope", out)
     assert missing.returncode == 2 and "no such file" in missing.stderr
     token = run("sign", content, "--cert", pki["head"].paths["pem"], "--token", "Rutoken", "-o", out)
-    assert token.returncode == 2 and "token support is not available yet" in token.stderr
+    assert token.returncode == 2 and "no token 'Rutoken'" in token.stderr
     both = run("sign", content, "--cert", pki["head"].paths["pem"], "--key", pki["head"].paths["key"],
                "--token", "T", "-o", out)
     assert both.returncode == 2

@@ -15,7 +15,7 @@ import click
 from signagent.errors import SignAgentError
 
 # Each module adds its commands to the root group when imported.
-from . import certs, hashing, keys, signing, tokens, trust  # noqa: F401
+from . import certs, hashing, keys, signing, token_admin, tokens, trust  # noqa: F401
 from ._common import EXIT_ERROR, EXIT_OK, cli, report_error
 
 __all__ = ["cli", "main"]

@@ -124,25 +124,43 @@ def _list(values: tuple[str, ...]) -> list[str] | None:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
+def request_options(func):
+    """The subject and extension options of a PKCS#10 request (``signagent csr`` and ``signagent token csr``)."""
+    for option in reversed((
+        click.option("--attr", "attrs", multiple=True, metavar="NAME=VALUE",
+                     help="Another subject attribute by label or dotted OID (repeatable), appended at the end."),
+        click.option("--profile", type=click.Choice(sorted(keys.PROFILES)),
+                     help="Defaults for the extensions and the subject fields required: head, employee, ip, person."),
+        click.option("--key-usage", "key_usage", multiple=True,
+                     help="keyUsage bits (digitalSignature,nonRepudiation,...), replacing the profile's."),
+        click.option("--eku", multiple=True, help="extendedKeyUsage: client_auth, email_protection or OIDs."),
+        click.option("--policy", multiple=True, help="certificatePolicies: КС1..КА1 or OIDs."),
+        click.option("--sign-tool", help="subjectSignTool text (default with a profile: 'signagent <version>')."),
+    )):
+        func = option(func)
+    return _subject_options(func)
+
+
+def request_parts(options: dict) -> tuple[list[tuple[str, str]], list]:
+    """(subject pairs, extensions) from the values of :func:`request_options` (removed from ``options``)."""
+    attrs = options.pop("attrs")
+    profile = options.pop("profile")
+    extensions = keys.request_extensions(profile=profile, key_usage=_list(options.pop("key_usage")),
+                                         extended_key_usage=_list(options.pop("eku")),
+                                         policies=_list(options.pop("policy")), sign_tool=options.pop("sign_tool"))
+    subject = {dest: options.pop(dest) for _, dest, _ in _SUBJECT_OPTIONS}
+    return keys.request_subject(subject, [_split_attr(a) for a in attrs], profile=profile), extensions
+
+
 @cli.group("csr", invoke_without_command=True)
 @click.option("--key", "key_path", type=click.Path(dir_okay=False), help="Private key file (PKCS#8 PEM/DER).")
 @click.option("--password-file", type=click.Path(dir_okay=False), help="Password of an encrypted key file.")
-@_subject_options
-@click.option("--attr", "attrs", multiple=True, metavar="NAME=VALUE",
-              help="Another subject attribute by label or dotted OID (repeatable), appended at the end.")
-@click.option("--profile", type=click.Choice(sorted(keys.PROFILES)),
-              help="Defaults for the extensions and the subject fields required: head, employee, ip, person.")
-@click.option("--key-usage", "key_usage", multiple=True,
-              help="keyUsage bits (digitalSignature,nonRepudiation,...), replacing the profile's.")
-@click.option("--eku", multiple=True, help="extendedKeyUsage: client_auth, email_protection or OIDs.")
-@click.option("--policy", multiple=True, help="certificatePolicies: КС1..КА1 or OIDs.")
-@click.option("--sign-tool", help="subjectSignTool text (default with a profile: 'signagent <version>').")
+@request_options
 @click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write the request here (default: stdout).")
 @click.option("--der", is_flag=True, help="Write DER instead of PEM (needs -o).")
 @click.pass_context
-def csr_group(ctx: click.Context, key_path: str | None, password_file: str | None, attrs: tuple[str, ...],
-              profile: str | None, key_usage: tuple[str, ...], eku: tuple[str, ...], policy: tuple[str, ...],
-              sign_tool: str | None, out: str | None, der: bool, **subject: str | None) -> None:
+def csr_group(ctx: click.Context, key_path: str | None, password_file: str | None, out: str | None, der: bool,
+              **options: object) -> None:
     """Make a PKCS#10 certificate request signed with a GOST key, or check one.
 
     \b
@@ -152,7 +170,7 @@ def csr_group(ctx: click.Context, key_path: str | None, password_file: str | Non
 
     The subject uses the qualified-certificate types (NumericString for ОГРН/ИНН/СНИЛС, PrintableString for C,
     IA5String for e-mail, UTF8String otherwise); check digits are verified. Extensions go into an
-    extensionRequest attribute.
+    extensionRequest attribute. (A key on a token: `signagent token csr`.)
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -161,9 +179,7 @@ def csr_group(ctx: click.Context, key_path: str | None, password_file: str | Non
         raise click.exceptions.Exit(EXIT_ERROR)
     if der and out is None:
         raise UsageError("--der needs -o FILE", message_ru="для --der нужен -o ФАЙЛ")
-    subject_pairs = keys.request_subject(subject, [_split_attr(a) for a in attrs], profile=profile)
-    extensions = keys.request_extensions(profile=profile, key_usage=_list(key_usage), extended_key_usage=_list(eku),
-                                         policies=_list(policy), sign_tool=sign_tool)
+    subject_pairs, extensions = request_parts(options)
     key = _load_signing_key(key_path, password_file)
     data = keys.make_request(key, subject_pairs, extensions, out=out, der=der)
     if out is None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import click
 
 from ._common import cli, emit_json, lazy_module, russian
+from ._pin import pin_provider
 
 signatures = lazy_module("signagent.service.signatures")
 trust_store = lazy_module("signagent.trust.store")
+token_access = lazy_module("signagent.service.token_access")
 
 _STATUS_WORDS = {
     "valid": ("VALID", "ДЕЙСТВИТЕЛЬНА"),
@@ -18,24 +20,43 @@ _STATUS_WORDS = {
 
 @cli.command("sign")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--cert", "cert", required=True, type=click.Path(dir_okay=False),
-              help="Signer certificate (PEM/DER/base64; further certificates in the file are included as the chain).")
+@click.option("--cert", "cert", required=True,
+              help="With --key: the signer's certificate file (PEM/DER/base64; further certificates in the file are "
+                   "included as the chain). With --token: the certificate's id as `signagent certs` shows it (at "
+                   "least 8 hex digits), its SHA-1 thumbprint, or its file.")
 @click.option("--key", "key", type=click.Path(dir_okay=False), help="PKCS#8 private key file (PEM or DER).")
-@click.option("--token", "token", help="Label of the token holding the key.")
+@click.option("--token", "token", help="Label (or serial) of the token holding the key; `signagent tokens` lists them.")
 @click.option("--pin-file", "pin_file", type=click.Path(dir_okay=False),
-              help="File whose first line is the PIN (for now: the password of an encrypted --key).")
+              help="File whose first line is the token PIN (or the password of an encrypted --key). Without it the "
+                   "PIN is asked on the terminal.")
+@click.option("--chain", "chain", multiple=True, type=click.Path(dir_okay=False),
+              help="With --token: certificates to include after the signer's (the CA chain).")
+@click.option("--module", "modules", multiple=True, type=click.Path(dir_okay=False),
+              help="With --token: an extra PKCS#11 module to load.")
 @click.option("--detached", is_flag=True, help="Leave the content out of the signature.")
 @click.option("--pem", is_flag=True, help="Write PEM (-----BEGIN CMS-----) instead of DER.")
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
               help="Where to write the signature (written atomically).")
-def sign_command(file: str, cert: str, key: str | None, token: str | None, pin_file: str | None, detached: bool,
-                 pem: bool, output: str) -> None:
-    """Sign FILE: CAdES-BES (GOST R 34.10-2012, Streebog), attached unless --detached; any file size."""
+def sign_command(file: str, cert: str, key: str | None, token: str | None, pin_file: str | None,
+                 chain: tuple[str, ...], modules: tuple[str, ...], detached: bool, pem: bool, output: str) -> None:
+    """Sign FILE: CAdES-BES (GOST R 34.10-2012, Streebog), attached unless --detached; any file size.
+
+    \b
+    With a key file:  signagent sign doc.pdf --cert me.pem --key me.key -o doc.pdf.sig
+    With a token:     signagent sign doc.pdf --token "Rutoken ECP" --cert 3f9c2a1b -o doc.pdf.sig
+    """
     if (key is None) == (token is None):
         raise click.UsageError("give exactly one of --key and --token")
-    password = signatures.read_password_file(pin_file) if pin_file else None
-    signatures.sign_file(file, certificate_path=cert, key_path=key, key_password=password, token=token,
-                         detached=detached, pem=pem, output_path=output)
+    if token is None:
+        if chain or modules:
+            raise click.UsageError("--chain and --module go with --token (with --key, the chain is in the --cert file)")
+        password = signatures.read_password_file(pin_file) if pin_file else None
+        signatures.sign_file(file, certificate_path=cert, key_path=key, key_password=password,  # type: ignore[arg-type]
+                             detached=detached, pem=pem, output_path=output)
+        return
+    token_access.sign_file_with_token(file, token=token, certificate=cert, pin_provider=pin_provider(pin_file),
+                                      output_path=output, chain_paths=chain, detached=detached, pem=pem,
+                                      extra_modules=modules)
 
 
 def _signer_name(signer: dict) -> str:

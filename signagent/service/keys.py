@@ -25,6 +25,7 @@ from signagent import __version__
 from signagent.asn1 import oids
 from signagent.cms import keyfile, pkcs10
 from signagent.errors import FileAccessError, InvalidInputError, UsageError
+from signagent.fileio import write_atomic
 from signagent.gost import PrivateKey, curve
 from signagent.x509 import builder, checksums
 
@@ -275,7 +276,7 @@ def make_request(signer: pkcs10.RequestSigner, subject: Sequence[tuple[str, str]
     if out is not None:
         name = os.fspath(out)
         try:
-            Path(name).write_bytes(data)
+            write_atomic(name, data)
         except OSError as exc:
             raise FileAccessError(f"{name}: cannot write ({exc.strerror or exc})",
                                   message_ru=f"{name}: не удаётся записать файл", path=name) from None

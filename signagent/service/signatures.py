@@ -3,15 +3,16 @@
 * :func:`load_signer` -- a :class:`~signagent.cms.signer.SoftwareSigner` from a certificate file (PEM, DER,
   base64, bundle: the first certificate signs, the others are its chain) and a PKCS#8 key file (password for an
   encrypted one);
-* :func:`sign_file` -- streams the file through :func:`signagent.cms.signing.sign` into the output, written
-  atomically: a temporary file beside the target, fsync, rename; on any error the temporary file is removed and
-  the target is left as it was (never a partial signature);
+* :func:`sign_file` (software key) / :func:`write_signature` (any signer) -- streams the file through
+  :func:`signagent.cms.signing.sign` into the output, written atomically: a temporary file beside the target,
+  fsync, rename; on any error the temporary file is removed and the target is left as it was (never a partial
+  signature);
 * :func:`verify_signature_file` -- reads the signature (DER, PEM or base64), the content for a detached one
   (streamed), extra certificates, trust anchors, intermediates and CRLs (files or directories), and runs
   :func:`signagent.cms.verification.verify` with :func:`signagent.trust.validation.validate` as the chain check;
 * :func:`exit_code` -- 0 valid, 1 invalid, 2 indeterminate (DESIGN.md section 3).
 
-Exports: load_signer, read_password_file, sign_file, verify_signature_file, exit_code, TokenUnavailableError.
+Exports: load_signer, read_password_file, sign_file, write_signature, verify_signature_file, exit_code.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from signagent.cms.errors import CmsFormatError
 from signagent.cms.keyfile import load_private_key
 from signagent.cms.parsing import MAX_CMS_SIZE
 from signagent.cms.report import CmsVerificationReport
-from signagent.cms.signer import SoftwareSigner
+from signagent.cms.signer import Signer, SoftwareSigner
 from signagent.cms.signing import sign
 from signagent.cms.verification import verify
 from signagent.errors import FileAccessError, SignAgentError, UsageError
@@ -39,19 +40,10 @@ from signagent.x509 import Certificate, load_certificates_path
 
 from .validation import load_crl_paths, parse_time
 
-__all__ = ["TokenUnavailableError", "exit_code", "load_signer", "read_password_file", "sign_file",
-           "verify_signature_file"]
+__all__ = ["exit_code", "load_signer", "read_password_file", "sign_file", "verify_signature_file", "write_signature"]
 
 PathLike = str | os.PathLike[str]
 _MAX_PASSWORD_FILE = 4096
-
-
-class TokenUnavailableError(UsageError):
-    """Signing on a token was asked for before token support exists."""
-
-    code = "token_unavailable"
-    default_message = "token support is not available yet; sign with --key"
-    default_message_ru = "работа с токенами пока недоступна; подпишите с --key"
 
 
 def read_password_file(path: PathLike) -> str:
@@ -101,22 +93,27 @@ def _atomic_output(path: PathLike):  # type: ignore[no-untyped-def]
         fsync_dir(directory)
 
 
-def sign_file(path: PathLike, *, certificate_path: PathLike, output_path: PathLike,
-              key_path: PathLike | None = None, key_password: str | bytes | None = None,
-              token: str | None = None, detached: bool = False, pem: bool = False,
+def sign_file(path: PathLike, *, certificate_path: PathLike, key_path: PathLike, output_path: PathLike,
+              key_password: str | bytes | None = None, detached: bool = False, pem: bool = False,
               signing_time: datetime | None = None) -> None:
-    """Sign the file ``path`` (CAdES-BES, streamed) into ``output_path`` (DER, or PEM with ``pem``), atomically.
+    """Sign the file ``path`` with a software key (PKCS#8 ``key_path``, the first certificate of
+    ``certificate_path``; further certificates there are included as the chain) -- see :func:`write_signature`.
 
-    Exactly one of ``key_path`` and ``token``; ``token`` raises :class:`TokenUnavailableError` until token
-    support exists. Raises FileAccessError, CertificateFormatError, key file errors, CmsSigningError.
+    Raises FileAccessError, CertificateFormatError, key file errors, CmsSigningError. (Signing on a token:
+    :func:`signagent.service.token_access.sign_file_with_token`.)
     """
-    if token is not None and key_path is not None:
-        raise UsageError("give either --key or --token, not both", message_ru="укажите --key или --token, не оба")
-    if token is not None:
-        raise TokenUnavailableError()
-    if key_path is None:
-        raise UsageError("give --key KEY.pem (or --token LABEL)", message_ru="укажите --key KEY.pem (или --token)")
     signer, chain = load_signer(certificate_path, key_path, key_password)
+    write_signature(path, signer, output_path=output_path, chain=chain, detached=detached, pem=pem,
+                    signing_time=signing_time)
+
+
+def write_signature(path: PathLike, signer: Signer, *, output_path: PathLike, chain: Iterable[Certificate] = (),
+                    detached: bool = False, pem: bool = False, signing_time: datetime | None = None) -> None:
+    """Sign the file ``path`` by ``signer`` (CAdES-BES, streamed) into ``output_path`` (DER, or PEM with ``pem``).
+
+    The output appears atomically when the signature is complete; on any error (unreadable input, a token pulled
+    out, a wrong PIN) the target is left as it was and no temporary file remains.
+    """
     name = os.fspath(path)
     try:
         source = open(name, "rb", buffering=0)  # closed by the with-block below, after the output is complete
@@ -129,7 +126,7 @@ def sign_file(path: PathLike, *, certificate_path: PathLike, output_path: PathLi
     with source, _atomic_output(output_path) as out:
         sink: BinaryIO | PemWriter = PemWriter(out) if pem else out
         try:
-            sign(source, signer, detached=detached, certificates=chain, signing_time=signing_time,
+            sign(source, signer, detached=detached, certificates=list(chain), signing_time=signing_time,
                  out=sink)  # type: ignore[arg-type]
         except OSError as exc:
             raise FileAccessError(f"{name}: {exc.strerror or exc}", message_ru=f"{name}: ошибка ввода-вывода") from None

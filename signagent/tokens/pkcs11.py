@@ -27,8 +27,8 @@ logged out after each operation needing the PIN, so a PIN serves exactly one ope
 Removal: before each operation the token's info is read again; a slot without a token, or a different serial in
 it, gives ``token_removed`` (retriable), as does a CKR saying the device or the session went away.
 
-Exports: Pkcs11Module, Pkcs11Token, discover_modules, default_module_paths, load_modules, MODULES_ENV, and the
-CKM_/CKK_/CKA_ numbers of the GOST mechanisms used here.
+Exports: Pkcs11Module, Pkcs11Token, KeyPairSigner, discover_modules, default_module_paths, load_modules,
+MODULES_ENV, and the CKM_/CKK_/CKA_ numbers of the GOST mechanisms used here.
 """
 
 from __future__ import annotations
@@ -77,6 +77,7 @@ __all__ = [
     "CKM_GOSTR3410_WITH_GOSTR3411_12_256",
     "CKM_GOSTR3410_WITH_GOSTR3411_12_512",
     "MODULES_ENV",
+    "KeyPairSigner",
     "Pkcs11Module",
     "Pkcs11Token",
     "default_module_paths",
@@ -570,6 +571,16 @@ class Pkcs11Token:
             certificate = self.certificate(certificate).certificate
         return TokenSigner(self, certificate, pin_provider)
 
+    def key_signer(self, key_id: bytes, pin_provider: PinProvider) -> KeyPairSigner:
+        """A PKCS#10 request signer (``public_key()`` + ``sign_digest()``) over the key pair with CKA_ID ``key_id``,
+        for a key that has no certificate yet; ``key_not_found`` when the token shows no such public key."""
+        key = next((k for kid, k in self.public_keys() if kid == bytes(key_id)), None)
+        if key is None:
+            raise KeyNotFoundError(f"no GOST key pair with id {bytes(key_id).hex()} on the token {self._label!r}",
+                                   message_ru=f"на токене «{self._label}» нет ключевой пары {bytes(key_id).hex()}",
+                                   key_id=bytes(key_id).hex())
+        return KeyPairSigner(self, bytes(key_id), key, pin_provider)
+
     # --- managing objects ---------------------------------------------------------------------------------------
 
     def generate_key_pair(self, curve_oid: str, pin_provider: PinProvider, *, key_id: bytes | None = None,
@@ -660,6 +671,31 @@ class Pkcs11Token:
                         ops.destroy(handle)
                         count += 1
         return count
+
+
+class KeyPairSigner:
+    """Signs with a token key pair that has no certificate yet (the request of a freshly generated key)."""
+
+    __slots__ = ("_key", "_key_id", "_pin_provider", "_token")
+
+    def __init__(self, token: Pkcs11Token, key_id: bytes, public_key: PublicKey, pin_provider: PinProvider) -> None:
+        self._token = token
+        self._key_id = key_id
+        self._key = public_key
+        self._pin_provider = pin_provider
+
+    @property
+    def key_id(self) -> bytes:
+        """The CKA_ID of the key pair."""
+        return self._key_id
+
+    def public_key(self) -> PublicKey:
+        """The key pair's public key, as the token's public key object holds it."""
+        return self._key
+
+    def sign_digest(self, digest: bytes) -> bytes:
+        """Signature s || r of ``digest`` made on the token (the PIN is asked through the provider)."""
+        return self._token.sign_digest_with_key(self._key_id, self._key.curve.size, digest, self._pin_provider)
 
 
 def _certificate_or_none(der: bytes) -> Certificate | None:

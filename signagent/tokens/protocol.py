@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TextIO, runtime_checkable
 
-from signagent.errors import FileAccessError, InvalidTypeError
+from signagent.errors import InvalidTypeError
+from signagent.fileio import read_capped
 from signagent.gost import PublicKey
 from signagent.x509 import Certificate
 
@@ -36,6 +37,9 @@ __all__ = [
     "TokenSigner",
     "cert_id_of",
 ]
+
+
+_MAX_PIN_FILE = 4096
 
 
 def cert_id_of(certificate: Certificate) -> str:
@@ -114,11 +118,7 @@ class StaticPinProvider:
     @classmethod
     def from_file(cls, path: str | Path) -> StaticPinProvider:
         """The PIN from the first line of a file (trailing CR/LF removed) -- the CLI's ``--pin-file``."""
-        try:
-            data = Path(path).read_bytes()
-        except OSError as exc:
-            raise FileAccessError(f"cannot read the PIN file {path}: {exc.strerror}",
-                                  message_ru=f"не удаётся прочитать файл PIN-кода {path}", path=str(path)) from None
+        data = read_capped(path, _MAX_PIN_FILE, "PIN")  # a PIN file is a line, never megabytes
         first = data.split(b"\n", 1)[0].rstrip(b"\r")
         return cls(first)
 
