@@ -35,6 +35,7 @@ from ..x509.builder import NameSpec, build_name, public_key_info, signature_algo
 from ..x509.extensions import ExtensionInfo, check_extension_framing, parse_extensions
 from ..x509.names import DistinguishedName
 from ..x509.signature import public_key_from_info, verify_signature
+from .signer import signature_of
 
 __all__ = [
     "RequestFormatError",
@@ -122,7 +123,7 @@ def build_request(subject: NameSpec, signer: RequestSigner, *,
     info_der = info.dump()
     size = public_key.curve.size
     digest = (streebog256 if size == 32 else streebog512)(info_der).digest()
-    signature = bytes(signer.sign_digest(digest))
+    signature = signature_of(signer, info_der, digest)
     if len(signature) != 2 * size or not public_key.verify_digest(digest, signature):
         raise InvalidSignatureFormatError("the signer returned a signature that does not verify with its own key",
                                           message_ru="подпись запроса не проверяется открытым ключом подписанта")

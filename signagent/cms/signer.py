@@ -16,7 +16,7 @@ from signagent.x509 import Certificate
 
 from .errors import CmsSigningError
 
-__all__ = ["Signer", "SoftwareSigner"]
+__all__ = ["Signer", "SoftwareSigner", "signature_of"]
 
 
 @runtime_checkable
@@ -36,6 +36,19 @@ class Signer(Protocol):
     def sign_digest(self, digest: bytes) -> bytes:
         """Signature s || r of ``digest``."""
         ...
+
+
+def signature_of(signer: object, data: bytes, digest: bytes) -> bytes:
+    """The signer's signature over ``data``, whose Streebog hash is ``digest``.
+
+    A signer that also has ``sign_data(data, digest)`` gets the bytes too: a token whose module can only hash and
+    sign on the device (CKM_GOSTR3410_WITH_GOSTR3411_12_*, no raw CKM_GOSTR3410) needs them. Every other signer
+    gets the digest alone.
+    """
+    sign_data = getattr(signer, "sign_data", None)
+    if callable(sign_data):
+        return bytes(sign_data(data, digest))
+    return bytes(signer.sign_digest(digest))  # type: ignore[attr-defined]
 
 
 class SoftwareSigner:

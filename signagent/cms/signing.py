@@ -44,7 +44,7 @@ from .attributes import (
 )
 from .digests import CONTENT_TYPE_DATA, SIGNED_DATA, DigestSpec, digest_for_key_size
 from .errors import CmsSigningError
-from .signer import Signer
+from .signer import Signer, signature_of
 
 __all__ = ["CHUNK", "PreparedSigner", "sign", "signer_info"]
 
@@ -107,7 +107,8 @@ class PreparedSigner:
                                              signing_certificate=self.signing_certificate,
                                              signing_time=signing_time)
         if signature is None:
-            signature = self.signer.sign_digest(spec.factory(signed_attributes_set(attributes)).digest())
+            signed = signed_attributes_set(attributes)
+            signature = signature_of(self.signer, signed, spec.factory(signed).digest())
         if len(signature) != 2 * spec.size:
             raise CmsSigningError(
                 f"the signer returned {len(signature)} bytes, not a {2 * spec.size}-byte signature",

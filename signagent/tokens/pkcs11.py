@@ -697,6 +697,11 @@ class KeyPairSigner:
         """Signature s || r of ``digest`` made on the token (the PIN is asked through the provider)."""
         return self._token.sign_digest_with_key(self._key_id, self._key.curve.size, digest, self._pin_provider)
 
+    def sign_data(self, data: bytes, digest: bytes) -> bytes:
+        """As :meth:`sign_digest`, with the hashed bytes for a token that can only hash and sign on the device."""
+        return self._token.sign_digest_with_key(self._key_id, self._key.curve.size, digest, self._pin_provider,
+                                                data=data)
+
 
 def _certificate_or_none(der: bytes) -> Certificate | None:
     try:

@@ -217,3 +217,7 @@ class TokenSigner:
     def sign_digest(self, digest: bytes) -> bytes:
         """Signature s || r of ``digest`` made on the token (the PIN is asked through the provider)."""
         return self._token.sign_digest(self._cert_id, digest, self._pin_provider)
+
+    def sign_data(self, data: bytes, digest: bytes) -> bytes:
+        """As :meth:`sign_digest`, with the hashed bytes for a token that can only hash and sign on the device."""
+        return self._token.sign_digest(self._cert_id, digest, self._pin_provider, data=data)

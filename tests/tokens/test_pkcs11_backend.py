@@ -18,6 +18,7 @@ import pkcs11_sim
 from pkcs11_sim.provision import provision
 from pkcs11_sim.store import SimRoot
 from signagent import gost
+from signagent.cms.pkcs10 import build_request, verify_request
 from signagent.cms.signing import sign
 from signagent.cms.verification import verify
 from signagent.gost import streebog256, streebog512
@@ -119,7 +120,8 @@ def test_cms_signed_with_the_token_verifies(module, sim) -> None:
     assert report.signers[0].certificate == entry.certificate
 
 
-def test_hash_and_sign_fallback_needs_the_data(module) -> None:
+def test_hash_and_sign_fallback_needs_the_data(module, sim) -> None:
+    _, pki = sim
     token = module.token(label="Head")
     entry = token.certificates()[0]
     data = b"hashed on the token"
@@ -132,6 +134,11 @@ def test_hash_and_sign_fallback_needs_the_data(module) -> None:
             token.sign_digest(entry.cert_id, digest, PINS)
         signature = token.sign_digest(entry.cert_id, digest, PINS, data=data)
         assert entry.certificate.public_key().verify_digest(digest, signature)
+        # CMS and PKCS#10 hand the signed bytes to token signers, so whole documents sign on such a token too
+        report = verify(sign(b"document", token.signer(entry.cert_id, PINS)), validate_chain=chain_validator(pki))
+        assert report.status == "valid", report.to_dict()
+        request = build_request([("common_name", "hash on token")], token.key_signer(entry.key_id, PINS))
+        assert verify_request(request)
         token._mechanisms = set()
         with pytest.raises(MechanismUnsupportedError):
             token.sign_digest(entry.cert_id, digest, PINS, data=data)
