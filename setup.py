@@ -15,6 +15,7 @@ from pathlib import Path
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.command.build_py import build_py
 
 NATIVE = Path("signagent/gost/_native")
 
@@ -62,9 +63,20 @@ class BuildExt(build_ext):
         super().build_extension(ext)
 
 
+class BuildPy(build_py):
+    """build_py that also ships certs/manifest.json (the official roots' pins, DESIGN.md section 1) inside the
+    package as signagent/trust/manifest.json, so that an installed wheel has it too."""
+
+    def run(self) -> None:
+        super().run()
+        target = Path(self.build_lib) / "signagent" / "trust" / "manifest.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self.copy_file("certs/manifest.json", str(target))
+
+
 # SIGNAGENT_NATIVE_ONLY=ec (or streebog, or pkcs11) builds one module alone: a developer's shortcut, not used by CI.
 ONLY = os.environ.get("SIGNAGENT_NATIVE_ONLY")
 extensions = [native_extension(n) for n in ("streebog", "ec") if ONLY in (None, "", n)]
 if ONLY in (None, "", "pkcs11"):
     extensions.append(pkcs11_module_extension())
-setup(ext_modules=extensions, cmdclass={"build_ext": BuildExt})
+setup(ext_modules=extensions, cmdclass={"build_ext": BuildExt, "build_py": BuildPy})

@@ -29,8 +29,11 @@ from urllib.parse import urlsplit
 from signagent.errors import TrustStoreError
 from signagent.fileio import read_capped
 
-#: ``certs/manifest.json`` of the source tree (the package lives in ``signagent/``, beside ``certs/``).
-DEFAULT_MANIFEST_PATH = Path(__file__).resolve().parents[2] / "certs" / "manifest.json"
+#: ``certs/manifest.json`` of the source tree (the package lives in ``signagent/``, beside ``certs/``); an installed
+#: wheel has no source tree and carries the build's copy beside this module (setup.py's BuildPy).
+_SOURCE_MANIFEST = Path(__file__).resolve().parents[2] / "certs" / "manifest.json"
+DEFAULT_MANIFEST_PATH = (_SOURCE_MANIFEST if _SOURCE_MANIFEST.is_file()
+                         else Path(__file__).resolve().parent / "manifest.json")
 
 # The real manifest is a few kB; a bound keeps a wrong path (a CRL dump, a log) from being read whole.
 MAX_MANIFEST_BYTES = 1 << 20
