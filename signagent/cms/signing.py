@@ -49,6 +49,8 @@ from .signer import Signer, signature_of
 __all__ = ["CHUNK", "PreparedSigner", "sign", "signer_info"]
 
 _VERSION_1 = core.Integer(1).dump()
+_OID_DATA = core.ObjectIdentifier(CONTENT_TYPE_DATA).dump()
+_OID_SIGNED_DATA = core.ObjectIdentifier(SIGNED_DATA).dump()
 
 #: Read size for streamed content: big enough that per-call costs vanish next to hashing, small for memory.
 
@@ -68,6 +70,32 @@ def _key_spec(certificate: Certificate) -> DigestSpec:
     return spec
 
 
+_PARTS_CACHE: dict[bytes, tuple[DigestSpec, bytes, bytes, bytes, bytes]] = {}
+_PARTS_CACHE_SIZE = 64
+
+
+def _certificate_parts(certificate: Certificate) -> tuple[DigestSpec, bytes, bytes, bytes, bytes]:
+    """(spec, sid, signingCertificateV2, digest and signature AlgorithmIdentifiers) of a signer certificate.
+
+    Encoding them costs more than the signature itself on small messages, and a portal signs many with one
+    certificate, so they are kept per certificate (by its DER; a few certificates are in use at a time).
+    """
+    key = certificate.der
+    parts = _PARTS_CACHE.get(key)
+    if parts is None:
+        spec = _key_spec(certificate)
+        issuer = certificate.asn1["tbs_certificate"]["issuer"].dump()
+        # SignerIdentifier issuerAndSerialNumber (RFC 5652 section 10.2.4), the issuer exactly as encoded.
+        sid = der.tlv(der.TAG_SEQUENCE, issuer + core.Integer(certificate.serial_number).dump())
+        parts = (spec, sid, signing_certificate_v2_attribute(certificate, spec),
+                 digest_algorithm_identifier(spec).dump(),
+                 algos.SignedDigestAlgorithm({"algorithm": spec.key_oid, "parameters": core.Null()}).dump())
+        if len(_PARTS_CACHE) >= _PARTS_CACHE_SIZE:
+            _PARTS_CACHE.clear()
+        _PARTS_CACHE[key] = parts
+    return parts
+
+
 @dataclass(frozen=True)
 class PreparedSigner:
     """What a signer contributes to every SignerInfo, computed once: digest, SignerIdentifier, the
@@ -85,14 +113,7 @@ class PreparedSigner:
         """Check ``signer``'s certificate (a GOST R 34.10-2012 key) and encode its parts."""
         if not isinstance(signer, Signer):
             raise InvalidTypeError("signer must implement signagent.cms.Signer (certificate, sign_digest)")
-        certificate = signer.certificate
-        spec = _key_spec(certificate)
-        issuer = certificate.asn1["tbs_certificate"]["issuer"].dump()
-        # SignerIdentifier issuerAndSerialNumber (RFC 5652 section 10.2.4), the issuer exactly as encoded.
-        sid = der.tlv(der.TAG_SEQUENCE, issuer + core.Integer(certificate.serial_number).dump())
-        return cls(signer, spec, sid, signing_certificate_v2_attribute(certificate, spec),
-                   digest_algorithm_identifier(spec).dump(),
-                   algos.SignedDigestAlgorithm({"algorithm": spec.key_oid, "parameters": core.Null()}).dump())
+        return cls(signer, *_certificate_parts(signer.certificate))
 
     def signer_info(self, message_digest: bytes, *, signing_time: datetime | None,
                     signature: bytes | None = None) -> bytes:
@@ -158,7 +179,7 @@ def _certificate_set(signer: Signer, certificates: Iterable[Certificate]) -> byt
     return der.implicit_set(der.TAG_CONTEXT_0_CONSTRUCTED, ders)  # certificates [0] IMPLICIT CertificateSet
 
 
-def _write_signed_data(write: Callable[[bytes], object], *, spec: DigestSpec, certificates_set: bytes,
+def _write_signed_data(write: Callable[[bytes], object], *, digest_algorithm: bytes, certificates_set: bytes,
                        signer_infos: bytes, content_length: int | None,
                        stream_content: Callable[[], None] | None, tail: Callable[[], bytes]) -> None:
     """Write ContentInfo{signedData} with the content streamed by ``stream_content`` between header and tail.
@@ -166,8 +187,8 @@ def _write_signed_data(write: Callable[[bytes], object], *, spec: DigestSpec, ce
     ``signer_infos`` is a placeholder of the exact length of the final SignerInfos SET that ``tail()`` returns.
     """
     version = _VERSION_1
-    digest_algorithms = der.set_of([digest_algorithm_identifier(spec).dump()])
-    data_oid = core.ObjectIdentifier(CONTENT_TYPE_DATA).dump()
+    digest_algorithms = der.set_of([digest_algorithm])
+    data_oid = _OID_DATA
     if content_length is None:  # detached: EncapsulatedContentInfo without eContent
         encap_head = der.header(der.TAG_SEQUENCE, len(data_oid)) + data_oid
         encap_total = len(encap_head)
@@ -179,7 +200,7 @@ def _write_signed_data(write: Callable[[bytes], object], *, spec: DigestSpec, ce
         encap_total = len(encap_head) + content_length
     sd_len = len(version) + len(digest_algorithms) + encap_total + len(certificates_set) + len(signer_infos)
     sd_head = der.header(der.TAG_SEQUENCE, sd_len)
-    oid = core.ObjectIdentifier(SIGNED_DATA).dump()
+    oid = _OID_SIGNED_DATA
     explicit0 = der.header(der.TAG_CONTEXT_0_CONSTRUCTED, len(sd_head) + sd_len)
     ci_head = der.header(der.TAG_SEQUENCE, len(oid) + len(explicit0) + len(sd_head) + sd_len)
     write(ci_head + oid + explicit0 + sd_head + version + digest_algorithms + encap_head)
@@ -251,9 +272,9 @@ def sign(content: Content, signer: Signer, *, detached: bool = False, certificat
 
     if detached:
         feed(False)
-        _write_signed_data(write, spec=spec, certificates_set=certificates_set, signer_infos=placeholder,
-                           content_length=None, stream_content=None, tail=tail)
+        _write_signed_data(write, digest_algorithm=prepared.digest_algorithm, certificates_set=certificates_set,
+                           signer_infos=placeholder, content_length=None, stream_content=None, tail=tail)
     else:
-        _write_signed_data(write, spec=spec, certificates_set=certificates_set, signer_infos=placeholder,
-                           content_length=size, stream_content=lambda: feed(True), tail=tail)
+        _write_signed_data(write, digest_algorithm=prepared.digest_algorithm, certificates_set=certificates_set,
+                           signer_infos=placeholder, content_length=size, stream_content=lambda: feed(True), tail=tail)
     return sink.getvalue() if out is None else None  # type: ignore[union-attr]
