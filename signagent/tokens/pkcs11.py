@@ -487,7 +487,7 @@ class Pkcs11Token:
             for handle in certs:
                 value, key_id, label = ops.attrs(handle, (CKA_VALUE, CKA_ID, CKA_LABEL))
                 try:
-                    certificate = Certificate.from_der(value)
+                    certificate = Certificate.from_der_cached(value)
                 except SignAgentError:
                     continue
                 out.append(TokenCertificate(certificate, _text(label), key_id, key_id in key_ids and key_id != b""))
@@ -705,7 +705,7 @@ class KeyPairSigner:
 
 def _certificate_or_none(der: bytes) -> Certificate | None:
     try:
-        return Certificate.from_der(der)
+        return Certificate.from_der_cached(der)
     except SignAgentError:
         return None
 

@@ -294,7 +294,7 @@ class Pkcs15Card:
         else:
             raise Pkcs15Error("a certificate stored behind a URL is not supported",
                               message_ru="сертификат по URL не поддерживается")
-        return CardCertificate(certificate=Certificate.from_der(der), label=label, key_id=key_id,
+        return CardCertificate(certificate=Certificate.from_der_cached(der), label=label, key_id=key_id,
                                authority=authority, source=source)
 
     # PIN and signing

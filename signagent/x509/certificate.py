@@ -15,6 +15,7 @@ Exports: Certificate, AlgorithmName, BasicConstraints, KeyUsagePeriod.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import hashlib
 from typing import NamedTuple
 
@@ -110,6 +111,12 @@ class Certificate:
 
     def __init__(self) -> None:
         raise TypeError("use Certificate.from_der() or signagent.x509.load_certificate()")
+
+    @classmethod
+    def from_der_cached(cls, der: bytes) -> Certificate:
+        """As :meth:`from_der`, but DER seen recently gives the object parsed then (with everything it has
+        computed since: thumbprints, identity). Token listings read the same certificates on every call."""
+        return _from_der_cached(bytes(der))
 
     @classmethod
     def from_der(cls, der: bytes) -> Certificate:
@@ -498,3 +505,9 @@ class Certificate:
 
     def __repr__(self) -> str:
         return f"Certificate(subject={self._subject.display!r}, serial={self.serial_hex})"
+
+
+@functools.lru_cache(maxsize=512)
+def _from_der_cached(der: bytes) -> Certificate:
+    # Failures are not cached (lru_cache keeps results only); 512 certificates of a few kB each at most.
+    return Certificate.from_der(der)
