@@ -7,6 +7,7 @@ import click
 from ._common import EXIT_OK, cli, emit_json, lazy_module, russian
 
 inventory = lazy_module("signagent.service.inventory")
+sources = lazy_module("signagent.service.sources")
 
 
 def _t(en: str, ru: str) -> str:
@@ -17,13 +18,30 @@ def _error_line(error: dict) -> str:
     return f"  ! {error['code']}: {error['message_ru'] if russian() else error['message']}"
 
 
+def _card_line(card: dict) -> str:
+    """The card's PKCS#15 label and serial, and the PKCS#11 token it also is (or why it could not be read)."""
+    if card["error"]:
+        err = card["error"]
+        return f"PKCS#15: {_t('not read', 'не прочитана')} ({err['code']}: " \
+               f"{err['message_ru'] if russian() else err['message']})"
+    line = f"PKCS#15: «{card['label']}»  {_t('serial', 'серийный номер')}: {card['serial']}"
+    if card["same_as"]:
+        same = card["same_as"][0]
+        line += "  " + _t(f"= PKCS#11 token «{same['label']}» ({same['module']})",
+                          f"= токен PKCS#11 «{same['label']}» ({same['module']})")
+    else:
+        line += "  " + _t("(read over PC/SC, no PKCS#11 module shows it)",
+                          "(читается через PC/SC, ни один модуль PKCS#11 его не показывает)")
+    return line
+
+
 @cli.command("tokens")
 @click.option("--module", "modules", multiple=True, type=click.Path(dir_okay=False),
               help="An extra PKCS#11 module to load (besides the usual paths and $SIGNAGENT_PKCS11_MODULES).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def tokens_command(modules: tuple[str, ...], as_json: bool) -> int:
     """List PKCS#11 modules with their tokens (model, serial) and PC/SC readers with their cards."""
-    view = inventory.list_tokens(modules)
+    view = sources.list_tokens(modules)
     if as_json:
         emit_json(view)
         return EXIT_OK
@@ -50,6 +68,8 @@ def tokens_command(modules: tuple[str, ...], as_json: bool) -> int:
         else:
             card = _t("no card", "карты нет")
         lines.append(f"  {reader['name']}  {card}")
+        if reader.get("card"):
+            lines.append("    " + _card_line(reader["card"]))
     if view["errors"]:
         lines.append(_t("Errors:", "Ошибки:"))
         lines.extend(_error_line(e) for e in view["errors"])
@@ -86,10 +106,16 @@ def _render_inventory(data: dict) -> str:
         lines.append(_t("Sources not listed:", "Не прочитаны:"))
         for item in data["errors"]:
             src = item["source"]
-            where = f"{src['kind']}:{src['label']} ({src['serial']})" if src else ""
+            where = ""
+            if src:
+                where = f"{src['kind']}:{src['label']}" + (f" ({src['serial']})" if src["serial"] else "")
             err = item["error"]
             text = err["message_ru"] if ru else err["message"]
             lines.append(f"  ! {where + ' ' if where else ''}{err['code']}: {text}")
+    pcsc = data.get("pcsc")
+    if pcsc and not pcsc["available"] and pcsc["error"]:  # quiet: a machine without pcscd is normal
+        err = pcsc["error"]
+        lines.append(f"(PC/SC: {err['message_ru'] if ru else err['message']})")
     return "\n".join(lines)
 
 
@@ -99,22 +125,24 @@ def _render_inventory(data: dict) -> str:
 @click.option("--keys-dir", type=click.Path(file_okay=False), help="The software key directory (default: the user's).")
 @click.option("--trust", "trust_paths", multiple=True, type=click.Path(),
               help="Trusted roots (file or directory) in addition to the trust store.")
+@click.option("--intermediate", "intermediate_paths", multiple=True, type=click.Path(),
+              help="Intermediate CA certificates (file or directory) in addition to the trust store's.")
 @click.option("--no-trust-store", is_flag=True, help="Do not use the user's trust store.")
 @click.option("--online", is_flag=True, help="Allow network access for revocation data.")
 @click.option("--revocation", type=click.Choice(["soft", "hard", "off"]), default="off", show_default=True,
               help="Revocation checking for the chain status.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def certs_command(modules: tuple[str, ...], keys_dir: str | None, trust_paths: tuple[str, ...],
-                  no_trust_store: bool, online: bool, revocation: str, as_json: bool) -> int:
-    """The certificate inventory: every certificate on tokens and in the key directory, with its chain status."""
-    roots: list[object] = []
-    if trust_paths:
-        x509 = lazy_module("signagent.x509")
-        for path in trust_paths:
-            roots.extend(x509.load_certificates_path(path))
+                  intermediate_paths: tuple[str, ...], no_trust_store: bool, online: bool, revocation: str,
+                  as_json: bool) -> int:
+    """The certificate inventory: every certificate on tokens, cards and in the key directory, with its chain
+    status. The ID column is the start of the id `signagent sign --token ... --cert ID` takes."""
+    x509 = lazy_module("signagent.x509")
+    roots = [c for path in trust_paths for c in x509.load_certificates_path(path)]
+    intermediates = [c for path in intermediate_paths for c in x509.load_certificates_path(path)]
     result = inventory.collect_inventory(use_trust_store=not no_trust_store, trust_roots=roots,
-                                         extra_modules=modules, keys_dir=keys_dir, offline=not online,
-                                         revocation=revocation)
+                                         intermediates=intermediates, extra_modules=modules, keys_dir=keys_dir,
+                                         offline=not online, revocation=revocation)
     data = result.to_dict()
     if as_json:
         emit_json(data)

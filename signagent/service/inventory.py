@@ -5,10 +5,14 @@ carries where it lives, the owner's qualified identity, its validity, whether it
 status from :mod:`signagent.trust` and warnings 30 and 14 days before the certificate or its private key usage
 period (privateKeyUsagePeriod, RFC 5280 4.2.1 / qualified-profile.md 2.2) ends.
 
-A source that fails (a token pulled out, a module that does not load, no PC/SC service) is reported in
-``Inventory.errors``; the other sources are still listed.
+The sources are found by :mod:`signagent.service.sources` (PKCS#11 tokens, PKCS#15 cards over PC/SC, the key
+directory).
 
-Exports: build_inventory, collect_inventory, default_sources, list_tokens, Inventory, InventoryEntry, SourceError.
+A source that fails (a token pulled out, a module that does not load, a card that is not PKCS#15 or is busy) is
+reported in ``Inventory.errors``; the other sources are still listed. No PC/SC service at all (pcscd not running,
+pyscard missing) is not an error: ``Inventory.pcsc`` says so.
+
+Exports: build_inventory, collect_inventory, Inventory, InventoryEntry, WARNING_DAYS.
 """
 
 from __future__ import annotations
@@ -25,16 +29,9 @@ from signagent.errors import SignAgentError
 from signagent.tokens.protocol import Token, TokenCertificate
 from signagent.x509 import Certificate
 
-__all__ = [
-    "WARNING_DAYS",
-    "Inventory",
-    "InventoryEntry",
-    "SourceError",
-    "build_inventory",
-    "collect_inventory",
-    "default_sources",
-    "list_tokens",
-]
+from .sources import PcscStatus, SourceError, discover_sources
+
+__all__ = ["WARNING_DAYS", "Inventory", "InventoryEntry", "build_inventory", "collect_inventory"]
 
 #: Days before an end date at which a warning is given (issue #6: 30 and 14).
 WARNING_DAYS = (30, 14)
@@ -50,21 +47,6 @@ _KIND_BY_MODULE = {
     "signagent.tokens.pcsc": "pcsc",
     "signagent.tokens.softkeys": "file",
 }
-
-
-@dataclass(frozen=True)
-class SourceError:
-    """A source that could not be listed: its kind, label and serial (as far as known) and the typed error."""
-
-    kind: str
-    label: str
-    serial: str
-    error: SignAgentError
-
-    def to_dict(self) -> dict[str, object]:
-        """JSON-ready form: the source and the error's ``to_dict()``."""
-        return {"source": {"kind": self.kind, "label": self.label, "serial": self.serial},
-                "error": self.error.to_dict()}
 
 
 @dataclass(frozen=True)
@@ -87,13 +69,16 @@ class InventoryEntry:
     chain_status: str
     chain_reasons: tuple[str, ...]
     warnings: tuple[dict[str, object], ...]
+    token_location: str = ""
 
     def to_dict(self) -> dict[str, object]:
-        """JSON-ready form (dates ISO-8601)."""
+        """JSON-ready form (dates ISO-8601). ``source.location`` is the module path, reader name or directory;
+        ``source.reader`` the reader name for a card read over PC/SC, else None."""
         return {
             "id": self.id,
             "source": {"kind": self.kind, "label": self.token_label, "serial": self.token_serial,
-                       "model": self.token_model},
+                       "model": self.token_model, "location": self.token_location,
+                       "reader": self.token_location if self.kind == "pcsc" else None},
             "label": self.label,
             "subject": str(self.certificate.subject),
             "issuer": str(self.certificate.issuer),
@@ -117,6 +102,7 @@ class Inventory:
     errors: tuple[SourceError, ...]
     generated_at: datetime
     extra_errors: tuple[SignAgentError, ...] = field(default=())
+    pcsc: PcscStatus | None = None
 
     def entry(self, cert_id: str) -> InventoryEntry | None:
         """The entry with this id (case-insensitive), or None."""
@@ -124,11 +110,13 @@ class Inventory:
         return next((e for e in self.entries if e.id == wanted), None)
 
     def to_dict(self) -> dict[str, object]:
-        """JSON-ready form: ``generated_at``, ``certificates`` and ``errors``."""
+        """JSON-ready form: ``generated_at``, ``certificates``, ``errors`` and ``pcsc`` (``{"available", "error"}``,
+        None when the PC/SC readers were not looked at)."""
         errors = [e.to_dict() for e in self.errors]
         errors += [{"source": None, "error": e.to_dict()} for e in self.extra_errors]
         return {"generated_at": self.generated_at.isoformat(),
-                "certificates": [e.to_dict() for e in self.entries], "errors": errors}
+                "certificates": [e.to_dict() for e in self.entries], "errors": errors,
+                "pcsc": self.pcsc.to_dict() if self.pcsc else None}
 
 
 def _kind_of(source: object) -> str:
@@ -219,8 +207,8 @@ def _chain_status(certificate: Certificate, cert_id: str, now: datetime, roots: 
     return result
 
 
-def _entry(source: Token, kind: str, found: TokenCertificate, now: datetime, validation: dict[str, Any]
-           ) -> InventoryEntry:
+def _entry(source: Token, kind: str, location: str, found: TokenCertificate, now: datetime,
+           validation: dict[str, Any]) -> InventoryEntry:
     cert = found.certificate
     identity = cert.identity
     key_end = identity.private_key_not_after
@@ -232,7 +220,14 @@ def _entry(source: Token, kind: str, found: TokenCertificate, now: datetime, val
         not_before=_utc(cert.not_before), not_after=_utc(cert.not_after),
         days_left=_days_left(_utc(cert.not_after), now), private_key_not_after=key_end,
         has_private_key=found.has_private_key, chain_status=status, chain_reasons=reasons,
-        warnings=tuple(_warnings(cert, key_end, now)))
+        warnings=tuple(_warnings(cert, key_end, now)), token_location=location)
+
+
+def _location(source: Token) -> str:
+    try:
+        return source.info().source
+    except SignAgentError:
+        return ""
 
 
 def _safe(getter: Any, default: str = "") -> str:
@@ -259,48 +254,26 @@ def build_inventory(sources: Iterable[Token], *, trust_roots: Iterable[object] =
     errors: list[SourceError] = []
     for source in sources:
         kind = _kind_of(source)
+        location = _location(source)
         try:
             found = source.certificates()
         except SignAgentError as exc:
-            errors.append(SourceError(kind, _safe(lambda s=source: s.label), _safe(lambda s=source: s.serial), exc))
+            errors.append(SourceError(kind, _safe(lambda s=source: s.label), _safe(lambda s=source: s.serial), exc,
+                                      location))
             continue
         for item in found:
-            entries.append(_entry(source, kind, item, when, validation))
+            entries.append(_entry(source, kind, location, item, when, validation))
     entries.sort(key=lambda e: (e.not_after, e.id))
     return Inventory(entries=tuple(entries), errors=tuple(errors), generated_at=when)
-
-
-def default_sources(extra_modules: Iterable[str] = (), *, keys_dir: str | None = None
-                    ) -> tuple[list[Token], list[Any], list[SignAgentError]]:
-    """The sources found on this machine: ``(tokens, modules, errors)``.
-
-    Tokens of every PKCS#11 module from :func:`signagent.tokens.pkcs11.discover_modules` (plus ``extra_modules``),
-    then the software key directory (``keys_dir`` or the default) with
-    :func:`signagent.cms.keyfile.load_private_key` as its loader. ``modules`` are the loaded modules (the caller
-    closes them when done); ``errors`` the modules that failed to load or to enumerate their slots.
-    """
-    from signagent.cms.keyfile import load_private_key
-    from signagent.tokens.pkcs11 import discover_modules, load_modules
-    from signagent.tokens.softkeys import SoftKeyDirectory
-
-    modules, load_errors = load_modules(discover_modules(extra_modules))
-    errors: list[SignAgentError] = list(load_errors)
-    sources: list[Token] = []
-    for module in modules:
-        try:
-            sources.extend(module.tokens())
-        except SignAgentError as exc:
-            errors.append(exc)
-    sources.append(SoftKeyDirectory(load_private_key, keys_dir))
-    return sources, modules, errors
 
 
 def collect_inventory(*, use_trust_store: bool = True, trust_roots: Iterable[object] = (),
                       intermediates: Iterable[object] = (), crls: Iterable[object] = (),
                       extra_modules: Iterable[str] = (), keys_dir: str | None = None, now: datetime | None = None,
                       offline: bool = True, revocation: str = "off") -> Inventory:
-    """The inventory of this machine's sources (:func:`default_sources`), chains checked against the given roots
-    plus, with ``use_trust_store``, the user's trust store. Module load errors are in ``extra_errors``."""
+    """The inventory of this machine's sources (:func:`discover_sources`), chains checked against the given roots
+    plus, with ``use_trust_store``, the user's trust store. Module load errors are in ``extra_errors``, unreadable
+    cards in ``errors``, the PC/SC service status in ``pcsc``."""
     roots, inters, crl_list = list(trust_roots), list(intermediates), list(crls)
     if use_trust_store:
         from signagent.trust.store import TrustStore
@@ -309,47 +282,11 @@ def collect_inventory(*, use_trust_store: bool = True, trust_roots: Iterable[obj
         roots += store.roots()
         inters += store.intermediates()
         crl_list += store.crls()
-    sources, modules, errors = default_sources(extra_modules, keys_dir=keys_dir)
+    found = discover_sources(extra_modules, keys_dir=keys_dir)
     try:
-        result = build_inventory(sources, trust_roots=roots, intermediates=inters, crls=crl_list, now=now,
+        result = build_inventory(found.tokens, trust_roots=roots, intermediates=inters, crls=crl_list, now=now,
                                  offline=offline, revocation=revocation)
     finally:
-        for module in modules:
-            module.close()
-    return Inventory(entries=result.entries, errors=result.errors, generated_at=result.generated_at,
-                     extra_errors=tuple(errors))
-
-
-def list_tokens(extra_modules: Iterable[str] = ()) -> dict[str, object]:
-    """What ``signagent tokens`` shows: PKCS#11 modules with their tokens, PC/SC readers, and errors.
-
-    ``{"modules": [{"path", "description", "tokens": [TokenInfo dicts]}], "readers": [{"name", "present",
-    "atr", "model", "in_use"}], "pcsc": {"available", "error"}, "errors": [error dicts]}``.
-    """
-    from signagent.tokens.pcsc import reader_states
-    from signagent.tokens.pkcs11 import discover_modules, load_modules
-
-    modules, load_errors = load_modules(discover_modules(extra_modules))
-    errors: list[dict[str, object]] = [e.to_dict() for e in load_errors]
-    module_rows: list[dict[str, object]] = []
-    try:
-        for module in modules:
-            row: dict[str, object] = {"path": module.path, "description": module.description, "tokens": []}
-            try:
-                row["tokens"] = [t.info().to_dict() for t in module.tokens()]
-            except SignAgentError as exc:
-                errors.append(exc.to_dict())
-            module_rows.append(row)
-    finally:
-        for module in modules:
-            module.close()
-    readers: list[dict[str, object]] = []
-    pcsc: dict[str, object] = {"available": True, "error": None}
-    try:
-        for state in reader_states():
-            readers.append({"name": state.name, "present": state.present,
-                            "atr": state.atr.hex().upper() if state.atr else None,
-                            "model": state.model_name, "in_use": state.in_use})
-    except SignAgentError as exc:  # no pcscd, no pyscard: reported, not fatal
-        pcsc = {"available": False, "error": exc.to_dict()}
-    return {"modules": module_rows, "readers": readers, "pcsc": pcsc, "errors": errors}
+        found.close()
+    return Inventory(entries=result.entries, errors=result.errors + tuple(found.card_errors),
+                     generated_at=result.generated_at, extra_errors=tuple(found.errors), pcsc=found.pcsc)

@@ -1,7 +1,7 @@
 """Use cases on one token chosen by the user: find it, pick a certificate on it, sign with it, manage its objects.
 
 * :func:`open_token` -- the token (PKCS#11 token, PC/SC card or the software key directory) whose label or serial
-  is given, found among this machine's sources (:func:`signagent.service.inventory.default_sources`); the loaded
+  is given, found among this machine's sources (:func:`signagent.service.sources.default_sources`); the loaded
   PKCS#11 modules are closed when the ``with`` block ends. ``token_not_found`` names the tokens that are there.
 * :func:`find_certificate` -- a certificate on the token by reference: the Streebog-256 id the inventory shows
   (whole, or a unique prefix of at least 8 hex digits), the SHA-1 thumbprint CryptoPro and Windows show (spaces and
@@ -39,8 +39,8 @@ from signagent.tokens.protocol import PinProvider, Token, TokenCertificate, Toke
 from signagent.x509 import Certificate, load_certificates_path
 
 from . import keys as key_cases
-from .inventory import default_sources
 from .signatures import write_signature
+from .sources import default_sources
 
 __all__ = [
     "MIN_PREFIX",

@@ -11,6 +11,7 @@ import pkcs11_sim
 from pkcs11_sim.provision import provision
 from pkcs11_sim.store import SimRoot
 from signagent.service import inventory as inv
+from signagent.service import sources as src
 from signagent.testpki import generate
 from signagent.tokens.errors import TokenRemovedError
 from signagent.tokens.protocol import cert_id_of
@@ -48,7 +49,7 @@ def sim(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture()
 def sources(sim):
-    tokens, modules, errors = inv.default_sources(keys_dir=os.environ["SIGNAGENT_KEYS_DIR"])
+    tokens, modules, errors = src.default_sources(keys_dir=os.environ["SIGNAGENT_KEYS_DIR"])
     assert errors == []
     yield tokens
     for module in modules:
@@ -79,7 +80,7 @@ def test_lists_both_tokens_with_identity_key_and_valid_chain(sim, sources) -> No
     doc = result.to_dict()
     entry = next(c for c in doc["certificates"] if c["id"] == head.id)
     assert entry["source"] == {"kind": "pkcs11", "label": "Head", "serial": head.token_serial,
-                               "model": head.token_model}
+                               "model": head.token_model, "location": pkcs11_sim.module_path(), "reader": None}
     assert entry["chain"]["status"] == "valid" and entry["has_private_key"] is True
     assert len(entry["id"]) == 64
 
@@ -138,10 +139,44 @@ def test_removed_token_is_reported_and_the_other_still_lists(sim, sources) -> No
 
 
 def test_missing_module_is_an_error_not_a_crash(sim, tmp_path) -> None:
-    tokens, modules, errors = inv.default_sources([str(tmp_path / "missing.so")], keys_dir=str(tmp_path))
+    tokens, modules, errors = src.default_sources([str(tmp_path / "missing.so")], keys_dir=str(tmp_path))
     try:
         assert [e.code for e in errors] == ["module_load_failed"]
         assert {"Head", "Person"} <= {t.label for t in tokens}
     finally:
         for module in modules:
             module.close()
+
+
+@pytest.mark.parametrize(("a", "b", "same"), [
+    ("1A2B3C4D5E6F7081", "1a2b3c4d5e6f7081", True),  # the sim card's EF.TokenInfo vs OpenSC's lower-case hex
+    ("00001A2B", "1A2B", True),  # modules pad serials with zeros
+    ("1A:2B 3C", "1a2b3c", True),
+    ("3132333441424344", "1234ABCD", True),  # EF.TokenInfo octets shown as hex, the module shows them as text
+    ("1A2B3C4D", "1A2B3C4E", False),
+    ("3130", "10", False),  # too short to trust the text reading
+    ("", "", False),
+    ("0000", "", False),
+])
+def test_same_serial(a: str, b: str, same: bool) -> None:
+    assert src.same_serial(a, b) is same and src.same_serial(b, a) is same
+
+
+def test_no_pcsc_service_is_a_status_not_an_error(sim, tmp_path, monkeypatch) -> None:
+    """pcsc-lite's client library finds pcscd through PCSCLITE_CSOCK_NAME: pointing it at nothing is a machine
+    without pcscd (read when pyscard is first loaded, hence a fresh interpreter)."""
+    import json
+    import subprocess
+    import sys
+
+    script = ("import json; from signagent.service import inventory as inv\n"
+              f"r = inv.collect_inventory(use_trust_store=False, keys_dir={str(tmp_path)!r})\n"
+              "print(json.dumps(r.to_dict()))")
+    env = {**os.environ, "PCSCLITE_CSOCK_NAME": str(tmp_path / "no-pcscd.comm")}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, encoding="utf-8", env=env,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["errors"] == []
+    assert doc["pcsc"]["available"] is False and doc["pcsc"]["error"]["code"] == "pcsc_unavailable"
+    assert {c["source"]["label"] for c in doc["certificates"]} == {"Head", "Person"}
