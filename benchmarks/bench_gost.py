@@ -23,6 +23,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from benchmarks._timing import per_call_seconds
+
 MIB = 1024 * 1024
 MB = 1_000_000
 
@@ -103,19 +105,7 @@ def _throughput(feed: Callable[[int, int], None], total: int, chunk: int, budget
 
 def _rate(op: Callable[[], object], budget: float, min_ops: int = 1) -> float:
     """Operations per second of ``op`` over about ``budget`` seconds (at least ``min_ops`` calls)."""
-    op()  # warm-up: first-use tables, caches
-    count = 0
-    batch = 1
-    start = time.perf_counter()
-    while True:
-        for _ in range(batch):
-            op()
-        count += batch
-        elapsed = time.perf_counter() - start
-        if elapsed >= budget and count >= min_ops:
-            return count / elapsed
-        if elapsed < budget / 20:  # grow batches while they are short, so timer calls stay negligible
-            batch *= 2
+    return 1.0 / per_call_seconds(op, budget, min_ops)
 
 
 def _attempt(row: Row, what: str, fn: Callable[[], float]) -> float | None:

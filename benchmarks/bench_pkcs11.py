@@ -24,8 +24,9 @@ import json
 import os
 import sys
 import tempfile
-import time
 from collections.abc import Callable
+
+from benchmarks._timing import per_call_seconds
 
 TARGET_OVERHEAD_US = 100.0
 CURVES = (("tc26-256-A", "1.2.643.7.1.2.1.1.1", 256), ("tc26-512-A", "1.2.643.7.1.2.1.2.1", 512))
@@ -33,17 +34,8 @@ USER_PIN, SO_PIN = b"1234", b"87654321"
 
 
 def per_call_us(fn: Callable[[], object], seconds: float) -> float:
-    """Microseconds per call: one warm-up call, then growing batches until ``seconds`` have passed."""
-    fn()
-    calls, batch, start = 0, 1, time.perf_counter()
-    while True:
-        for _ in range(batch):
-            fn()
-        calls += batch
-        elapsed = time.perf_counter() - start
-        if elapsed >= seconds:
-            return elapsed / calls * 1e6
-        batch *= 2
+    """Microseconds per call (see :func:`benchmarks._timing.per_call_seconds`)."""
+    return per_call_seconds(fn, seconds) * 1e6
 
 
 def run(seconds: float) -> list[dict[str, object]]:

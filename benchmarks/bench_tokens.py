@@ -54,6 +54,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from benchmarks._timing import per_call_seconds
+
 _ROOT = Path(__file__).resolve().parent.parent
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
@@ -140,17 +142,8 @@ def _median_ms(fn: Callable[[], Any], seconds: float, least: int = 5) -> float:
 
 
 def _per_call_us(fn: Callable[[], Any], seconds: float, least: int = 5) -> float:
-    """Microseconds per call: one warm-up call, then growing batches until ``seconds`` and ``least`` calls."""
-    fn()
-    calls, batch, start = 0, 1, time.perf_counter()
-    while True:
-        for _ in range(batch):
-            fn()
-        calls += batch
-        elapsed = time.perf_counter() - start
-        if elapsed >= seconds and calls >= least:
-            return elapsed / calls * 1e6
-        batch *= 2
+    """Microseconds per call, at least ``least`` calls (see :func:`benchmarks._timing.per_call_seconds`)."""
+    return per_call_seconds(fn, seconds, least) * 1e6
 
 
 # --------------------------------------------------------------------------------------------------- cold child

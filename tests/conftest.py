@@ -8,7 +8,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,3 +40,25 @@ def vectors_dir(shared_dir: Path) -> Path:
     path = shared_dir / "vectors"
     require(path.is_dir(), f"known-answer vectors {path}")
     return path
+
+
+@contextlib.contextmanager
+def simulator_env(factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The environment of an agent whose configured PKCS#11 module is the simulator's, for one ``with`` block:
+    a fresh token directory (yielded), an empty key directory, English messages. Needs PyKCS11."""
+    import pkcs11_sim
+
+    try:
+        import PyKCS11  # noqa: F401
+    except ImportError:
+        require(False, "PyKCS11")
+    mp = pytest.MonkeyPatch()
+    sim_dir = factory.mktemp("sim")
+    mp.setenv("PKCS11_SIM_DIR", str(sim_dir))
+    mp.setenv("SIGNAGENT_PKCS11_MODULES", pkcs11_sim.module_path())
+    mp.setenv("SIGNAGENT_KEYS_DIR", str(factory.mktemp("keys")))
+    mp.setenv("LANG", "C")
+    try:
+        yield sim_dir
+    finally:
+        mp.undo()

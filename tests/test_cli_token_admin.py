@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-import pkcs11_sim
 from pkcs11_sim.provision import provision
 from pkcs11_sim.store import SimRoot
 from signagent.cli import main
@@ -23,13 +22,8 @@ from signagent.x509 import Certificate
 from signagent.x509 import builder as b
 from signagent.x509.signature import public_key_from_info
 from tests.cms.conftest import openssl_ready
-from tests.conftest import require
+from tests.conftest import require, simulator_env
 from tests.oracles import openssl_gost
-
-try:
-    import PyKCS11
-except ImportError:
-    PyKCS11 = None
 
 PIN, SO_PIN = b"1234", b"87654321"
 HEAD = ["--profile", "head", "--cn", "ООО «Ромашка»", "--surname", "Иванов", "--given-name", "Иван Иванович",
@@ -40,22 +34,15 @@ HEAD = ["--profile", "head", "--cn", "ООО «Ромашка»", "--surname", "
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory):
     """Tokens "Head" (provisioned: head certificate + key) and "Blank" (PIN set, no objects); PIN files."""
-    require(PyKCS11 is not None, "PyKCS11")
-    mp = pytest.MonkeyPatch()
-    sim_dir = tmp_path_factory.mktemp("sim")
-    mp.setenv("PKCS11_SIM_DIR", str(sim_dir))
-    mp.setenv("SIGNAGENT_PKCS11_MODULES", pkcs11_sim.module_path())
-    mp.setenv("SIGNAGENT_KEYS_DIR", str(tmp_path_factory.mktemp("keys")))
-    mp.setenv("LANG", "C")
-    pki = generate(tmp_path_factory.mktemp("pki"))
-    root = SimRoot(sim_dir)
-    provision(root, label="Head", pin=PIN, so_pin=SO_PIN, profile="head", pki_dir=pki.out_dir)
-    root.create("Blank", SO_PIN, PIN)
-    files = tmp_path_factory.mktemp("pins")
-    (files / "pin").write_bytes(PIN + b"\n")
-    (files / "wrong").write_bytes(b"0000\n")
-    yield {"pki": pki, "root": root, "pin": str(files / "pin"), "wrong": str(files / "wrong")}
-    mp.undo()
+    with simulator_env(tmp_path_factory) as sim_dir:
+        pki = generate(tmp_path_factory.mktemp("pki"))
+        root = SimRoot(sim_dir)
+        provision(root, label="Head", pin=PIN, so_pin=SO_PIN, profile="head", pki_dir=pki.out_dir)
+        root.create("Blank", SO_PIN, PIN)
+        files = tmp_path_factory.mktemp("pins")
+        (files / "pin").write_bytes(PIN + b"\n")
+        (files / "wrong").write_bytes(b"0000\n")
+        yield {"pki": pki, "root": root, "pin": str(files / "pin"), "wrong": str(files / "wrong")}
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -12,28 +12,17 @@ from pkcs11_sim.provision import provision
 from pkcs11_sim.store import SimRoot
 from signagent.cli import main
 from signagent.testpki import generate
-from tests.conftest import require
-
-try:
-    import PyKCS11
-except ImportError:
-    PyKCS11 = None
+from tests.conftest import simulator_env
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory):
-    require(PyKCS11 is not None, "PyKCS11")
-    mp = pytest.MonkeyPatch()
-    path = tmp_path_factory.mktemp("sim")
-    mp.setenv("PKCS11_SIM_DIR", str(path))
-    mp.setenv("SIGNAGENT_PKCS11_MODULES", pkcs11_sim.module_path())
-    mp.setenv("SIGNAGENT_KEYS_DIR", str(tmp_path_factory.mktemp("keys")))
-    mp.setenv("LANG", "C")
-    pki = generate(tmp_path_factory.mktemp("pki"))
-    for label, profile in (("Head", "head"), ("Person", "person")):
-        provision(SimRoot(path), label=label, pin=b"1234", so_pin=b"87654321", profile=profile, pki_dir=pki.out_dir)
-    yield pki
-    mp.undo()
+    with simulator_env(tmp_path_factory) as path:
+        pki = generate(tmp_path_factory.mktemp("pki"))
+        for label, profile in (("Head", "head"), ("Person", "person")):
+            provision(SimRoot(path), label=label, pin=b"1234", so_pin=b"87654321", profile=profile,
+                      pki_dir=pki.out_dir)
+        yield pki
 
 
 def test_tokens_json(env, capsys) -> None:
