@@ -34,6 +34,7 @@ MODULES_ENV, and the CKM_/CKK_/CKA_ numbers of the GOST mechanisms used here.
 from __future__ import annotations
 
 import contextlib
+import locale
 import os
 import sys
 import threading
@@ -212,6 +213,18 @@ def _text(raw: Any) -> str:
     return bytes(raw).decode("utf-8", "replace").rstrip(" \x00")
 
 
+@contextlib.contextmanager
+def _keep_locale() -> Iterator[None]:
+    """Undo a module's setlocale(): vendor modules run inside this process, and some (OpenSC with a card present)
+    call setlocale(LC_ALL, "") -- under LANG=C that turns Python's text encoding into ASCII for the whole agent."""
+    saved = locale.setlocale(locale.LC_ALL)
+    try:
+        yield
+    finally:
+        if locale.setlocale(locale.LC_ALL) != saved:
+            locale.setlocale(locale.LC_ALL, saved)
+
+
 _LOCKS: dict[tuple[str, int], threading.RLock] = {}
 _LOCKS_GUARD = threading.Lock()
 
@@ -239,7 +252,8 @@ class Pkcs11Module:
                                   message_ru=f"модуль PKCS#11 не найден: {self.path}", path=self.path)
         lib = PyKCS11.PyKCS11Lib()
         try:
-            lib.load(self.path)
+            with _keep_locale():
+                lib.load(self.path)
         except PyKCS11.PyKCS11Error as exc:
             raise ModuleLoadError(f"{self.path} is not a loadable PKCS#11 module ({exc})",
                                   message_ru=f"{self.path} не является загружаемым модулем PKCS#11",
@@ -256,7 +270,8 @@ class Pkcs11Module:
 
     def _call(self, operation: str, fn: Callable[..., T], *args: Any) -> T:
         try:
-            return fn(*args)
+            with _keep_locale():
+                return fn(*args)
         except PyKCS11.PyKCS11Error as exc:
             raise error_for_ckr(exc.value, operation, module=self.path) from None
 
@@ -265,7 +280,7 @@ class Pkcs11Module:
         session) for as long as the same serial stays in the same slot."""
         slots = self._call("C_GetSlotList", self._lib.getSlotList, True)
         current: list[Pkcs11Token] = []
-        with self._guard:
+        with self._guard, _keep_locale():
             for slot in slots:
                 try:
                     info = self._lib.getTokenInfo(slot)
@@ -295,13 +310,13 @@ class Pkcs11Module:
 
     def close(self) -> None:
         """Close the sessions and unload the module (PyKCS11 finalizes it when its last user goes)."""
-        with self._guard:
+        with self._guard, _keep_locale():
             for token in self._tokens.values():
                 token._forget_session()
             self._tokens.clear()
         lib, self._lib = self._lib, None
         if lib is not None:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception), _keep_locale():
                 lib.unload()
 
     def __enter__(self) -> Pkcs11Module:
@@ -411,7 +426,7 @@ class Pkcs11Token:
     @contextlib.contextmanager
     def _operation(self, pin_provider: PinProvider | None = None) -> Iterator[_Ops]:
         """Under the slot lock: presence check, session, optional login (logged out again at the end)."""
-        with self._lock:
+        with self._lock, _keep_locale():
             self._check_present()
             session = self._open()
             ops = _Ops(self, session)
@@ -460,7 +475,7 @@ class Pkcs11Token:
     def mechanisms(self) -> set[int]:
         """The mechanism numbers the token supports (read once per token object)."""
         if self._mechanisms is None:
-            with self._lock:
+            with self._lock, _keep_locale():
                 self._check_present()
                 # the low-level call: PyKCS11's getMechanismList returns names (and adds an entry of its own)
                 numbers = PyKCS11.LowLevel.ckulonglist()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import locale
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -191,6 +192,7 @@ def test_opensc_seeing_the_token_without_its_certificates_is_replaced(card: Worl
     require(opensc, "OpenSC's opensc-pkcs11.so (Debian package opensc)")
     monkeypatch.setenv("OPENSC_CONF", str(_opensc_conf(tmp_path)))
     monkeypatch.setattr(pkcs11, "default_module_paths", lambda platform=None: [opensc])
+    before = locale.setlocale(locale.LC_ALL)
     view = src.list_tokens()
     (row,) = [m for m in view["modules"] if m["path"] == opensc]
     seen = [t for t in row["tokens"] if t["label"] == "p15-inventory"]
@@ -206,6 +208,9 @@ def test_opensc_seeing_the_token_without_its_certificates_is_replaced(card: Worl
         found.close()
     (entry,) = _mine(result.entries, card)
     assert entry.kind == "pcsc" and entry.has_private_key
+    # OpenSC calls setlocale(LC_ALL, "") when it meets the card; under LANG=C that would make this process's text
+    # encoding ASCII. The backend puts the locale back after every module call.
+    assert locale.setlocale(locale.LC_ALL) == before
 
 
 # --- the simulator's PKCS#11 module as well --------------------------------------------------------------------------
@@ -298,3 +303,27 @@ def test_busy_card_is_an_error_entry(card: World, no_vendor_modules: None) -> No
     # Released: the next inventory reads it again.
     again = inv.collect_inventory(use_trust_store=False, keys_dir=card.keys_dir)
     assert [e.kind for e in _mine(again.entries, card)] == ["pcsc"]
+
+
+def test_cli_signs_on_the_card_and_openssl_verifies(card: World, no_vendor_modules: None, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """`signagent sign --token LABEL` with only the PC/SC card present: the CMS is made over APDUs (MSE + PSO CDS)
+    and both our verifier and `openssl cms -verify` accept it."""
+    from tests.cms.conftest import openssl_ready
+    from tests.oracles import openssl_gost
+
+    doc, sig, pin = tmp_path / "doc.txt", tmp_path / "doc.sig", tmp_path / "pin"
+    doc.write_bytes("Заявление, подписанное картой".encode())
+    pin.write_bytes(PIN + b"\n")
+    rc = main(["sign", str(doc), "--token", "p15-inventory", "--cert", card.cert_id[:16], "--pin-file", str(pin),
+               "--chain", str(card.pki.intermediate.paths["pem"]), "-o", str(sig)])
+    assert rc == 0, capsys.readouterr().err
+    rc = main(["verify", str(sig), "--trust", str(card.pki.root.paths["pem"]), "--offline", "--revocation", "off",
+               "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert rc == 0 and report["status"] == "valid"
+    assert report["signers"][0]["signer"]["sha1"] == card.cert.sha1_thumbprint
+    require(openssl_ready(), f"openssl with the GOST engine ({openssl_gost.reason()})")
+    done = openssl_gost.run_cli(["cms", "-verify", "-binary", "-inform", "DER", "-in", str(sig), "-CAfile",
+                                 str(card.pki.out_dir / "chain.pem"), "-out", "/dev/null"])
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
