@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import re
 from dataclasses import dataclass
 
@@ -84,12 +83,6 @@ class ParsedSignedData:
         return self.content is None
 
 
-@functools.lru_cache(maxsize=256)
-def _certificate(der: bytes) -> Certificate:
-    """Certificates are immutable values: the same signer's certificate, met again, is not parsed again."""
-    return Certificate.from_der(der)
-
-
 def _touch_signer_info(si: cms.SignerInfo) -> None:
     """Parse every field of a SignerInfo that verification reads (raises the asn1crypto parse errors)."""
     si["version"].native  # noqa: B018
@@ -144,7 +137,8 @@ def load_signed_data(data: bytes) -> ParsedSignedData:
         try:
             if choice.name != "certificate":
                 continue
-            certificates.append(_certificate(choice.chosen.dump()))
+            # the same signer's certificate, met again, is not parsed again
+            certificates.append(Certificate.from_der_cached(choice.chosen.dump()))
         except (SignAgentError, *_PARSE_ERRORS):
             unreadable += 1
     return ParsedSignedData(info, sd, econtent_type, content, certificates, unreadable, signer_infos)

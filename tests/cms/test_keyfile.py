@@ -327,3 +327,15 @@ def test_sources(tmp_path: Path, good_pem: bytes) -> None:
         (tmp_path / "k.pem").chmod(0)
         with pytest.raises(FileAccessError):
             keyfile.load_private_key(tmp_path / "k.pem")
+
+
+@pytest.mark.parametrize("head", [b"\x04\x1e", b"\x02\x1e", b"\x04\x1f\x00"])
+def test_raw_scalar_that_looks_like_der_is_read_raw(head: bytes) -> None:
+    """OpenSSL writes d as 32 raw little-endian bytes; when they happen to start like a TLV of the remaining length
+    (04 1E ..., 02 1E ...) they are still the raw scalar, not a nested 30-byte value."""
+    c = curve("id-tc26-gost-3410-12-256-paramSetB")
+    d_le = (head + bytes(range(7, 7 + 32)))[:32]
+    key = PrivateKey.from_bytes(c, d_le)
+    der = keyfile.encode_private_key(key)
+    assert der.endswith(b"\x04\x20" + d_le)  # the engine layout
+    assert keyfile.load_private_key(der).to_bytes() == d_le
