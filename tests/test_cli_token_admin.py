@@ -98,7 +98,7 @@ def test_token_by_serial_and_pem_output(env, capsys, tmp_path: Path) -> None:
     doc = tmp_path / "a.bin"
     doc.write_bytes(b"x" * 1024)
     sig = tmp_path / "a.pem"
-    rc, _, err = run(capsys, "sign", str(doc), "--token", serial, "--cert", head_id(env)[:8], "--pin-file",
+    rc, _, err = run(capsys, "sign", str(doc), "--token", f" {serial} ", "--cert", head_id(env)[:8], "--pin-file",
                      env["pin"], "--pem", "-o", str(sig))
     assert rc == 0, err
     assert sig.read_bytes().startswith(b"-----BEGIN CMS-----")

@@ -78,8 +78,9 @@ def open_token(name: str, *, extra_modules: Iterable[str] = (), keys_dir: str | 
                          message_ru="укажите токен: --token МЕТКА (или серийный номер)")
     sources, modules, errors = default_sources(extra_modules, keys_dir=keys_dir)
     try:
-        by_label = [t for t in sources if t.label == name]
-        by_serial = [t for t in sources if t.serial and t.serial.lower() == name.strip().lower()]
+        wanted = name.strip()  # PKCS#11 pads labels with blanks; the backends strip them, so the user's may go too
+        by_label = [t for t in sources if t.label == wanted]
+        by_serial = [t for t in sources if t.serial and t.serial.lower() == wanted.lower()]
         found = by_label or by_serial
         if len(found) > 1:
             raise UsageError(f"several tokens are labelled {name!r}: {_names(found)}; give the serial instead",

@@ -34,6 +34,7 @@ MODULES_ENV, and the CKM_/CKK_/CKA_ numbers of the GOST mechanisms used here.
 from __future__ import annotations
 
 import contextlib
+import gc
 import locale
 import os
 import sys
@@ -225,6 +226,37 @@ def _keep_locale() -> Iterator[None]:
             locale.setlocale(locale.LC_ALL, saved)
 
 
+_GC_PAUSE_GUARD = threading.Lock()
+_gc_pauses = 0
+_gc_was_enabled = False
+
+
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while PyKCS11 loads or unloads a module.
+
+    PyKCS11Lib.load/unload hold a class-wide non-reentrant lock, and PyKCS11Lib.__del__ takes the same lock. A
+    PyKCS11Lib kept alive by a reference cycle (a Session in an exception's traceback holds one) is freed by the
+    cyclic collector, which runs at any allocation -- also inside that locked section (a module written in Python,
+    like the simulator, allocates in C_Initialize): the __del__ then waits for the lock its own thread holds, and
+    the process hangs. Pausing the collector around these calls (counted, so overlapping pauses nest) rules it
+    out; the garbage is collected after.
+    """
+    global _gc_pauses, _gc_was_enabled
+    with _GC_PAUSE_GUARD:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
+    try:
+        yield
+    finally:
+        with _GC_PAUSE_GUARD:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_was_enabled:
+                gc.enable()
+
+
 _LOCKS: dict[tuple[str, int], threading.RLock] = {}
 _LOCKS_GUARD = threading.Lock()
 
@@ -252,7 +284,7 @@ class Pkcs11Module:
                                   message_ru=f"модуль PKCS#11 не найден: {self.path}", path=self.path)
         lib = PyKCS11.PyKCS11Lib()
         try:
-            with _keep_locale():
+            with _gc_paused(), _keep_locale():
                 lib.load(self.path)
         except PyKCS11.PyKCS11Error as exc:
             raise ModuleLoadError(f"{self.path} is not a loadable PKCS#11 module ({exc})",
@@ -316,8 +348,9 @@ class Pkcs11Module:
             self._tokens.clear()
         lib, self._lib = self._lib, None
         if lib is not None:
-            with contextlib.suppress(Exception), _keep_locale():
+            with contextlib.suppress(Exception), _gc_paused(), _keep_locale():
                 lib.unload()
+                del lib  # its __del__ (another unload under PyKCS11's lock) runs now, with the collector paused
 
     def __enter__(self) -> Pkcs11Module:
         return self

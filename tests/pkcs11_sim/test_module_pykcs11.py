@@ -12,6 +12,7 @@ oracle); digests against both too. Expected CKR codes are those PKCS#11 v2.40 pr
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import subprocess
 import sys
@@ -181,9 +182,19 @@ def path(sim_dir: Path) -> str:
 def lib(path: str):
     require(PyKCS11 is not None, "PyKCS11 (pip install -e .[test])")
     lib = PyKCS11.PyKCS11Lib()
-    lib.load(path)
+    # no cyclic collection inside PyKCS11's load lock: a PyKCS11Lib freed there would deadlock on it (see
+    # signagent.tokens.pkcs11._gc_paused)
+    gc.disable()
+    try:
+        lib.load(path)
+    finally:
+        gc.enable()
     yield lib
-    lib.unload()
+    gc.disable()
+    try:
+        lib.unload()
+    finally:
+        gc.enable()
 
 
 @pytest.fixture(scope="module")

@@ -292,3 +292,60 @@ def test_ckr_table() -> None:
     assert isinstance(error_for_ckr(0x70, "C_SignInit"), MechanismUnsupportedError)
     generic = error_for_ckr(0x06, "C_Sign")
     assert generic.code == "token_error" and "C_Sign" in generic.message and generic.message_ru
+
+
+_GC_DURING_LOAD = """
+import gc, os, sys, threading
+import PyKCS11
+import pkcs11_sim
+from signagent.tokens.pkcs11 import Pkcs11Module
+
+real = threading.Lock()
+
+
+class Probe:
+    # PyKCS11's class-wide lock, instrumented: a collection happens inside every locked section while the collector
+    # is on (as it may at any allocation, e.g. in the simulator's C_Initialize); re-entry by the owner is a deadlock
+    owner = None
+
+    def __enter__(self):
+        if self.owner == threading.get_ident():
+            print("DEADLOCK: PyKCS11Lib.__del__ inside PyKCS11's own lock", flush=True)
+            os._exit(3)
+        real.acquire()
+        self.owner = threading.get_ident()
+        if gc.isenabled():
+            gc.collect()
+        return self
+
+    def __exit__(self, *exc):
+        self.owner = None
+        real.release()
+
+
+PyKCS11.PyKCS11Lib._lock = Probe()
+gc.set_threshold(10**6)  # no automatic collection before the probe's
+junk = PyKCS11.PyKCS11Lib()
+junk.cycle = junk  # freed only by the cyclic collector; its __del__ takes the lock
+del junk
+module = Pkcs11Module(pkcs11_sim.module_path())
+labels = [t.label for t in module.tokens()]
+module.close()
+print("loaded", labels)
+"""
+
+
+def test_garbage_collection_during_module_load_does_not_hang(sim, tmp_path: Path) -> None:
+    """A PyKCS11Lib collected by the cyclic GC while PyKCS11 holds its load lock used to deadlock the process
+    (seen as a hung test run); the backend pauses the collector around load and unload."""
+    import subprocess
+    import sys
+
+    root, _ = sim
+    env = dict(os.environ, PKCS11_SIM_DIR=str(root.path))
+    try:
+        done = subprocess.run([sys.executable, "-c", _GC_DURING_LOAD], env=env, capture_output=True, text=True,
+                              timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail("loading a PKCS#11 module hung (garbage collection inside PyKCS11's load lock)")
+    assert done.returncode == 0 and "loaded" in done.stdout and "Head" in done.stdout, done.stdout + done.stderr
