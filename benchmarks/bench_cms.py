@@ -36,6 +36,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests.oracles.openssl_gost import d2i
+
 _ROOT = Path(__file__).resolve().parent.parent
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
@@ -100,21 +102,14 @@ class _OpenSSLCms:
         ):
             fn = getattr(lib, name)
             fn.restype, fn.argtypes = res, args
-        self.cert = self._d2i("d2i_X509", cert_der)
-        self.root = self._d2i("d2i_X509", root_der)
+        self.cert = d2i("d2i_X509", cert_der)
+        self.root = d2i("d2i_X509", root_der)
         self.key = key_ptr
         self.chain = lib.OPENSSL_sk_new_null()  # the intermediate goes into the CMS, as ours does
-        lib.OPENSSL_sk_push(self.chain, self._d2i("d2i_X509", inter_der))
+        lib.OPENSSL_sk_push(self.chain, d2i("d2i_X509", inter_der))
         self.store = lib.X509_STORE_new()
         lib.X509_STORE_add_cert(self.store, self.root)
 
-    def _d2i(self, fn_name: str, der: bytes) -> int:
-        buf = ctypes.create_string_buffer(der, len(der))
-        cursor = ctypes.c_void_p(ctypes.addressof(buf))
-        ptr = getattr(self.lib, fn_name)(None, ctypes.byref(cursor), len(der))
-        if not ptr:
-            raise RuntimeError(f"{fn_name} failed")
-        return ptr
 
     def sign(self, data: bytes) -> bytes:
         lib = self.lib
@@ -134,7 +129,7 @@ class _OpenSSLCms:
 
     def verify(self, der: bytes, chain: bool) -> bool:
         lib = self.lib
-        cms = self._d2i("d2i_CMS_ContentInfo", der)
+        cms = d2i("d2i_CMS_ContentInfo", der)
         try:
             ok = lib.CMS_verify(cms, None, self.store if chain else None, None, None,
                                 CMS_BINARY | (0 if chain else CMS_NOVERIFY))

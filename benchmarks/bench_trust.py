@@ -33,6 +33,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from tests.oracles.openssl_gost import d2i
+
 _ROOT = Path(__file__).resolve().parent.parent
 if str(_ROOT) not in sys.path:
     sys.path.insert(0, str(_ROOT))
@@ -76,17 +78,10 @@ class _OpenSSLVerify:
             fn = getattr(lib, name)
             fn.restype, fn.argtypes = res, args
 
-    def _d2i(self, fn_name: str, der: bytes) -> int:
-        buf = ctypes.create_string_buffer(der, len(der))
-        cursor = ctypes.c_void_p(ctypes.addressof(buf))
-        ptr = getattr(self.lib, fn_name)(None, ctypes.byref(cursor), len(der))
-        if not ptr:
-            raise RuntimeError(f"{fn_name} failed")
-        return ptr
 
     def parse(self, root: bytes, inter: bytes, leaf: bytes, crls: list[bytes]) -> tuple[int, int, int, list[int]]:
-        return (self._d2i("d2i_X509", root), self._d2i("d2i_X509", inter), self._d2i("d2i_X509", leaf),
-                [self._d2i("d2i_X509_CRL", c) for c in crls])
+        return (d2i("d2i_X509", root), d2i("d2i_X509", inter), d2i("d2i_X509", leaf),
+                [d2i("d2i_X509_CRL", c) for c in crls])
 
     def free(self, parsed: tuple[int, int, int, list[int]]) -> None:
         root, inter, leaf, crls = parsed

@@ -13,10 +13,22 @@ layer can already raise typed errors. Subclasses that describe bad arguments als
 
 Exports: SignAgentError, InvalidInputError, InvalidTypeError, InvalidLengthError, UnknownAlgorithmError,
 InvalidKeyError, InvalidPointError, InvalidSignatureFormatError, UsageError, FileAccessError,
-CertificateFormatError, CrlFormatError, TslFormatError, TrustStoreError, DownloadError, FingerprintMismatchError.
+CertificateFormatError, CrlFormatError, TslFormatError, TrustStoreError, DownloadError, FingerprintMismatchError,
+fill_template (message templates with named placeholders).
 """
 
 from __future__ import annotations
+
+
+class _Unknown(dict):  # type: ignore[type-arg]
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def fill_template(template: str, values: dict[str, str]) -> str:
+    """``template`` with its ``{name}`` placeholders filled from ``values``; a placeholder without a value shows "?"
+    (a report's message must never fail over a detail a check could not supply)."""
+    return template.format_map(_Unknown(values))
 
 
 class SignAgentError(Exception):

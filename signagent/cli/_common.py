@@ -6,6 +6,7 @@ import importlib.util
 import json
 import os
 import sys
+from collections.abc import Mapping
 from types import ModuleType
 
 import click
@@ -28,6 +29,16 @@ def russian() -> bool:
 def reason_text(err: SignAgentError) -> str:
     """The error's message in the user's language."""
     return err.message_ru if russian() else err.message
+
+
+def tr(en: str, ru: str) -> str:
+    """``ru`` under a Russian locale, else ``en``."""
+    return ru if russian() else en
+
+
+def error_text(error: Mapping[str, object]) -> str:
+    """The message of an error's ``to_dict()`` in the user's language."""
+    return str(error["message_ru"] if russian() else error["message"])
 
 
 def report_error(err: SignAgentError) -> None:

@@ -12,7 +12,7 @@ import click
 
 from signagent.errors import UsageError
 
-from ._common import cli, emit_json, lazy_module, russian
+from ._common import cli, emit_json, lazy_module, tr
 from ._pin import pin_provider
 from .keys import request_options, request_parts
 
@@ -26,9 +26,6 @@ _PIN_FILE = click.option("--pin-file", "pin_file", type=click.Path(dir_okay=Fals
 _MODULE = click.option("--module", "modules", multiple=True, type=click.Path(dir_okay=False),
                        help="An extra PKCS#11 module to load.")
 
-
-def _t(en: str, ru: str) -> str:
-    return ru if russian() else en
 
 
 def _key_id(text: str | None) -> bytes | None:
@@ -67,7 +64,7 @@ def token_keygen(token: str, curve_name: str | None, key_label: str, key_id: str
     if as_json:
         emit_json(made.to_dict())
         return
-    click.echo(_t(f"key pair {made.key_id.hex()} on «{made.token_label}» ({made.token_serial}): "
+    click.echo(tr(f"key pair {made.key_id.hex()} on «{made.token_label}» ({made.token_serial}): "
                   f"{made.public_key.curve.name}",
                   f"ключевая пара {made.key_id.hex()} на токене «{made.token_label}» ({made.token_serial}): "
                   f"{made.public_key.curve.name}"))
@@ -107,7 +104,7 @@ def token_csr(token: str, key_id: str | None, new_key: bool, curve_name: str | N
     if out is None:
         click.echo(data.decode("ascii"), nl=False)
     else:
-        click.echo(_t(f"{out}: request for key pair {made.key_id.hex()} on «{made.token_label}»",
+        click.echo(tr(f"{out}: request for key pair {made.key_id.hex()} on «{made.token_label}»",
                       f"{out}: запрос для ключевой пары {made.key_id.hex()} на токене «{made.token_label}»"), err=True)
 
 
@@ -121,7 +118,7 @@ def token_import(certificate: str, token: str, label: str, pin_file: str | None,
     """Put an issued CERTIFICATE on the token next to its key pair."""
     cert, kid = token_access.import_certificate(token, certificate, pin_provider(pin_file), label=label,
                                                 extra_modules=modules)
-    click.echo(_t(f"certificate {cert.streebog_thumbprint[:16]} stored with key pair {kid.hex()}",
+    click.echo(tr(f"certificate {cert.streebog_thumbprint[:16]} stored with key pair {kid.hex()}",
                   f"сертификат {cert.streebog_thumbprint[:16]} записан к ключевой паре {kid.hex()}"))
 
 
@@ -147,8 +144,8 @@ def token_delete(token: str, cert: str | None, with_key: bool, key_id: str | Non
             raise UsageError("deleting from a token needs confirmation: add --yes",
                              message_ru="удаление с токена требует подтверждения: добавьте --yes")
         what = f"--cert {cert}" + (" --with-key" if with_key else "") if cert else f"--key-id {key_id}"
-        click.confirm(_t(f"Delete {what} from «{token}»? This cannot be undone",
+        click.confirm(tr(f"Delete {what} from «{token}»? This cannot be undone",
                          f"Удалить {what} с токена «{token}»? Отменить будет нельзя"), abort=True, err=True)
     count = token_access.delete_objects(token, pin_provider(pin_file), certificate=cert, key_id=kid,
                                         with_key=with_key, extra_modules=modules)
-    click.echo(_t(f"{count} object(s) deleted", f"удалено объектов: {count}"))
+    click.echo(tr(f"{count} object(s) deleted", f"удалено объектов: {count}"))

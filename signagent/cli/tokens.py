@@ -4,33 +4,31 @@ from __future__ import annotations
 
 import click
 
-from ._common import EXIT_OK, cli, emit_json, lazy_module, russian
+from ._common import EXIT_OK, cli, emit_json, error_text, lazy_module, tr
 
 inventory = lazy_module("signagent.service.inventory")
 sources = lazy_module("signagent.service.sources")
+validation = lazy_module("signagent.service.validation")
 
-
-def _t(en: str, ru: str) -> str:
-    return ru if russian() else en
 
 
 def _error_line(error: dict) -> str:
-    return f"  ! {error['code']}: {error['message_ru'] if russian() else error['message']}"
+    return f"  ! {error['code']}: {error_text(error)}"
 
 
 def _card_line(card: dict) -> str:
     """The card's PKCS#15 label and serial, and the PKCS#11 token it also is (or why it could not be read)."""
     if card["error"]:
         err = card["error"]
-        return f"PKCS#15: {_t('not read', 'не прочитана')} ({err['code']}: " \
-               f"{err['message_ru'] if russian() else err['message']})"
-    line = f"PKCS#15: «{card['label']}»  {_t('serial', 'серийный номер')}: {card['serial']}"
+        return f"PKCS#15: {tr('not read', 'не прочитана')} ({err['code']}: " \
+               f"{error_text(err)})"
+    line = f"PKCS#15: «{card['label']}»  {tr('serial', 'серийный номер')}: {card['serial']}"
     if card["same_as"]:
         same = card["same_as"][0]
-        line += "  " + _t(f"= PKCS#11 token «{same['label']}» ({same['module']})",
+        line += "  " + tr(f"= PKCS#11 token «{same['label']}» ({same['module']})",
                           f"= токен PKCS#11 «{same['label']}» ({same['module']})")
     else:
-        line += "  " + _t("(read over PC/SC, no PKCS#11 module shows it)",
+        line += "  " + tr("(read over PC/SC, no PKCS#11 module shows it)",
                           "(читается через PC/SC, ни один модуль PKCS#11 его не показывает)")
     return line
 
@@ -45,33 +43,33 @@ def tokens_command(modules: tuple[str, ...], as_json: bool) -> int:
     if as_json:
         emit_json(view)
         return EXIT_OK
-    lines = [_t("PKCS#11 modules:", "Модули PKCS#11:")]
+    lines = [tr("PKCS#11 modules:", "Модули PKCS#11:")]
     if not view["modules"]:
-        lines.append("  " + _t("(none loaded)", "(не загружено ни одного)"))
+        lines.append("  " + tr("(none loaded)", "(не загружено ни одного)"))
     for module in view["modules"]:
         lines.append(f"  {module['path']}  {module['description']}")
         if not module["tokens"]:
-            lines.append("    " + _t("(no token)", "(токенов нет)"))
+            lines.append("    " + tr("(no token)", "(токенов нет)"))
         for tok in module["tokens"]:
-            state = _t(" [PIN locked]", " [PIN заблокирован]") if tok["pin_locked"] else ""
-            lines.append(f"    «{tok['label']}»  {_t('model', 'модель')}: {tok['model']}  "
-                         f"{_t('serial', 'серийный номер')}: {tok['serial']}{state}")
-    lines.append(_t("PC/SC readers:", "Считыватели PC/SC:"))
+            state = tr(" [PIN locked]", " [PIN заблокирован]") if tok["pin_locked"] else ""
+            lines.append(f"    «{tok['label']}»  {tr('model', 'модель')}: {tok['model']}  "
+                         f"{tr('serial', 'серийный номер')}: {tok['serial']}{state}")
+    lines.append(tr("PC/SC readers:", "Считыватели PC/SC:"))
     if not view["pcsc"]["available"]:
         err = view["pcsc"]["error"]
-        lines.append("  " + (err["message_ru"] if russian() else err["message"]))
+        lines.append("  " + error_text(err))
     elif not view["readers"]:
-        lines.append("  " + _t("(none)", "(нет)"))
+        lines.append("  " + tr("(none)", "(нет)"))
     for reader in view["readers"]:
         if reader["present"]:
-            card = _t("card", "карта") + f": {reader['model'] or _t('unknown model', 'модель неизвестна')}"
+            card = tr("card", "карта") + f": {reader['model'] or tr('unknown model', 'модель неизвестна')}"
         else:
-            card = _t("no card", "карты нет")
+            card = tr("no card", "карты нет")
         lines.append(f"  {reader['name']}  {card}")
         if reader.get("card"):
             lines.append("    " + _card_line(reader["card"]))
     if view["errors"]:
-        lines.append(_t("Errors:", "Ошибки:"))
+        lines.append(tr("Errors:", "Ошибки:"))
         lines.extend(_error_line(e) for e in view["errors"])
     click.echo("\n".join(lines))
     return EXIT_OK
@@ -82,40 +80,37 @@ def _owner(identity: dict) -> str:
 
 
 def _render_inventory(data: dict) -> str:
-    ru = russian()
-    head = ("ID", _t("Owner", "Владелец"), _t("Organisation", "Организация"), _t("Valid until", "Действует до"),
-            _t("Days", "Дней"), _t("Key", "Ключ"), _t("Chain", "Цепочка"), _t("Source", "Источник"))
+    head = ("ID", tr("Owner", "Владелец"), tr("Organisation", "Организация"), tr("Valid until", "Действует до"),
+            tr("Days", "Дней"), tr("Key", "Ключ"), tr("Chain", "Цепочка"), tr("Source", "Источник"))
     rows = [head]
     notes: list[str] = []
     for cert in data["certificates"]:
         identity = cert["identity"]
-        key = _t("yes", "есть") if cert["has_private_key"] else _t("no", "нет")
+        key = tr("yes", "есть") if cert["has_private_key"] else tr("no", "нет")
         rows.append((cert["id"][:16], _owner(identity), str(identity.get("organization") or ""),
                      cert["not_after"][:10], str(cert["days_left"]), key, cert["chain"]["status"],
                      f"{cert['source']['kind']}:{cert['source']['label']}"))
         for warning in cert["warnings"]:
-            notes.append(f"  {cert['id'][:16]}: {warning['message_ru'] if ru else warning['message']}")
+            notes.append(f"  {cert['id'][:16]}: {error_text(warning)}")
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     if len(rows) == 1:
-        lines.append(_t("(no certificates)", "(сертификатов нет)"))
+        lines.append(tr("(no certificates)", "(сертификатов нет)"))
     if notes:
-        lines.append(_t("Warnings:", "Предупреждения:"))
+        lines.append(tr("Warnings:", "Предупреждения:"))
         lines.extend(notes)
     if data["errors"]:
-        lines.append(_t("Sources not listed:", "Не прочитаны:"))
+        lines.append(tr("Sources not listed:", "Не прочитаны:"))
         for item in data["errors"]:
             src = item["source"]
             where = ""
             if src:
                 where = f"{src['kind']}:{src['label']}" + (f" ({src['serial']})" if src["serial"] else "")
             err = item["error"]
-            text = err["message_ru"] if ru else err["message"]
-            lines.append(f"  ! {where + ' ' if where else ''}{err['code']}: {text}")
+            lines.append(f"  ! {where + ' ' if where else ''}{err['code']}: {error_text(err)}")
     pcsc = data.get("pcsc")
     if pcsc and not pcsc["available"] and pcsc["error"]:  # quiet: a machine without pcscd is normal
-        err = pcsc["error"]
-        lines.append(f"(PC/SC: {err['message_ru'] if ru else err['message']})")
+        lines.append(f"(PC/SC: {error_text(pcsc['error'])})")
     return "\n".join(lines)
 
 
@@ -137,11 +132,10 @@ def certs_command(modules: tuple[str, ...], keys_dir: str | None, trust_paths: t
                   as_json: bool) -> int:
     """The certificate inventory: every certificate on tokens, cards and in the key directory, with its chain
     status. The ID column is the start of the id `signagent sign --token ... --cert ID` takes."""
-    x509 = lazy_module("signagent.x509")
-    roots = [c for path in trust_paths for c in x509.load_certificates_path(path)]
-    intermediates = [c for path in intermediate_paths for c in x509.load_certificates_path(path)]
-    result = inventory.collect_inventory(use_trust_store=not no_trust_store, trust_roots=roots,
-                                         intermediates=intermediates, extra_modules=modules, keys_dir=keys_dir,
+    result = inventory.collect_inventory(use_trust_store=not no_trust_store,
+                                         trust_roots=validation.load_certificate_paths(trust_paths),
+                                         intermediates=validation.load_certificate_paths(intermediate_paths),
+                                         extra_modules=modules, keys_dir=keys_dir,
                                          offline=not online, revocation=revocation)
     data = result.to_dict()
     if as_json:

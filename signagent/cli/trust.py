@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ._common import EXIT_ERROR, cli, emit_json, lazy_module, russian
+from ._common import EXIT_ERROR, cli, emit_json, error_text, lazy_module
 
 if TYPE_CHECKING:
     from signagent.trust.store import TrustStore
@@ -88,7 +88,7 @@ def trust_update(store: TrustStore, only_missing: bool, no_legacy: bool, as_json
     for a in result["anchors"]:  # type: ignore[union-attr]
         lines.append(f"  {a['status']:<8} {a['subject']}")
         for err in a.get("errors", []):
-            lines.append(f"           {err.get('url')}: {err['message_ru'] if russian() else err['message']}")
+            lines.append(f"           {err.get('url')}: {error_text(err)}")
     _print_result(result, as_json, "\n".join(lines))
     if result["failed"]:
         raise click.exceptions.Exit(EXIT_ERROR)

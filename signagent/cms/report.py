@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
+from signagent.errors import fill_template
 from signagent.x509 import Certificate
 
 __all__ = [
@@ -72,11 +73,6 @@ INDETERMINATE_CODES = frozenset({"signer_certificate_not_found", "algorithm_not_
 _RANK = {"valid": 0, "indeterminate": 1, "invalid": 2}
 
 
-class _Missing(dict):  # type: ignore[type-arg]
-    def __missing__(self, key: str) -> str:
-        return "?"
-
-
 @dataclass(frozen=True)
 class CmsReason:
     """Why a check failed or what to know: stable ``code``, messages, ``scope`` (signature or chain)."""
@@ -112,7 +108,7 @@ def cms_reason(code: str, **details: object) -> CmsReason:
     """A signature-scope :class:`CmsReason` for ``code`` of :data:`REASONS`, messages filled from ``details``."""
     en, ru = REASONS[code]
     text = {k: str(v) for k, v in details.items()}
-    return CmsReason(code, en.format_map(_Missing(text)), ru.format_map(_Missing(text)), "signature", None, None,
+    return CmsReason(code, fill_template(en, text), fill_template(ru, text), "signature", None, None,
                      text)
 
 

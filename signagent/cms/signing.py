@@ -21,6 +21,7 @@ Exports: sign, signer_info, PreparedSigner, CHUNK.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import stat
@@ -70,30 +71,20 @@ def _key_spec(certificate: Certificate) -> DigestSpec:
     return spec
 
 
-_PARTS_CACHE: dict[bytes, tuple[DigestSpec, bytes, bytes, bytes, bytes]] = {}
-_PARTS_CACHE_SIZE = 64
-
-
+@functools.lru_cache(maxsize=64)
 def _certificate_parts(certificate: Certificate) -> tuple[DigestSpec, bytes, bytes, bytes, bytes]:
     """(spec, sid, signingCertificateV2, digest and signature AlgorithmIdentifiers) of a signer certificate.
 
     Encoding them costs more than the signature itself on small messages, and a portal signs many with one
-    certificate, so they are kept per certificate (by its DER; a few certificates are in use at a time).
+    certificate, so they are kept per certificate (Certificate hashes and compares by its DER; a few certificates
+    are in use at a time).
     """
-    key = certificate.der
-    parts = _PARTS_CACHE.get(key)
-    if parts is None:
-        spec = _key_spec(certificate)
-        issuer = certificate.asn1["tbs_certificate"]["issuer"].dump()
-        # SignerIdentifier issuerAndSerialNumber (RFC 5652 section 10.2.4), the issuer exactly as encoded.
-        sid = der.tlv(der.TAG_SEQUENCE, issuer + core.Integer(certificate.serial_number).dump())
-        parts = (spec, sid, signing_certificate_v2_attribute(certificate, spec),
-                 digest_algorithm_identifier(spec).dump(),
-                 algos.SignedDigestAlgorithm({"algorithm": spec.key_oid, "parameters": core.Null()}).dump())
-        if len(_PARTS_CACHE) >= _PARTS_CACHE_SIZE:
-            _PARTS_CACHE.clear()
-        _PARTS_CACHE[key] = parts
-    return parts
+    spec = _key_spec(certificate)
+    issuer = certificate.asn1["tbs_certificate"]["issuer"].dump()
+    # SignerIdentifier issuerAndSerialNumber (RFC 5652 section 10.2.4), the issuer exactly as encoded.
+    sid = der.tlv(der.TAG_SEQUENCE, issuer + core.Integer(certificate.serial_number).dump())
+    return (spec, sid, signing_certificate_v2_attribute(certificate, spec), digest_algorithm_identifier(spec).dump(),
+            algos.SignedDigestAlgorithm({"algorithm": spec.key_oid, "parameters": core.Null()}).dump())
 
 
 @dataclass(frozen=True)

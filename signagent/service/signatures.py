@@ -38,7 +38,7 @@ from signagent.fileio import fsync_dir, read_capped
 from signagent.trust.validation import validate
 from signagent.x509 import Certificate, load_certificates_path
 
-from .validation import load_crl_paths, parse_time
+from .validation import load_certificate_paths, load_crl_paths, parse_time
 
 __all__ = ["exit_code", "load_signer", "read_password_file", "sign_file", "verify_signature_file", "write_signature"]
 
@@ -134,13 +134,6 @@ def write_signature(path: PathLike, signer: Signer, *, output_path: PathLike, ch
             sink.close()
 
 
-def _certificates(paths: Iterable[PathLike]) -> list[Certificate]:
-    found: list[Certificate] = []
-    for path in paths:
-        found.extend(load_certificates_path(path))
-    return found
-
-
 def _too_large(message: str, message_ru: str) -> SignAgentError:
     return CmsFormatError(message, message_ru=message_ru)
 
@@ -161,12 +154,12 @@ def verify_signature_file(signature_path: PathLike, *, content_path: PathLike | 
     format errors for unreadable files.
     """
     data = read_capped(signature_path, MAX_CMS_SIZE, "signature", _too_large)
-    extra = _certificates(certificate_paths)
-    roots = _certificates(trust_paths) + list(trust_roots)
+    extra = load_certificate_paths(certificate_paths)
+    roots = load_certificate_paths(trust_paths) + list(trust_roots)
     if not roots:
         raise UsageError("no trust anchor: give --trust or import roots into the trust store",
                          message_ru="нет доверенных корневых сертификатов: укажите --trust или импортируйте их")
-    more = _certificates(intermediate_paths) + list(intermediates)
+    more = load_certificate_paths(intermediate_paths) + list(intermediates)
     all_crls = load_crl_paths(crl_paths) + list(crls)
     when: datetime | Literal["signing-time"] | None
     if isinstance(at, str):

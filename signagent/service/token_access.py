@@ -41,6 +41,7 @@ from signagent.x509 import Certificate, load_certificates_path
 from . import keys as key_cases
 from .signatures import write_signature
 from .sources import default_sources
+from .validation import load_certificate_paths
 
 __all__ = [
     "MIN_PREFIX",
@@ -154,9 +155,7 @@ def sign_file_with_token(path: PathLike, *, token: str, certificate: str | Certi
     ``chain_paths``: certificate files whose certificates are included after the signer's. Returns the entry used.
     KeyNotFoundError when the certificate has no private key on the token.
     """
-    chain: list[Certificate] = []
-    for chain_path in chain_paths:
-        chain.extend(load_certificates_path(chain_path))
+    chain = load_certificate_paths(chain_paths)
     with open_token(token, extra_modules=extra_modules, keys_dir=keys_dir) as found:
         entry = find_certificate(found, certificate)
         if not entry.has_private_key:
@@ -164,9 +163,8 @@ def sign_file_with_token(path: PathLike, *, token: str, certificate: str | Certi
                                    message_ru=f"для сертификата {entry.cert_id[:16]} на токене «{found.label}» нет "
                                               "закрытого ключа", label=found.label, serial=found.serial)
         signer = TokenSigner(found, entry.certificate, pin_provider)
-        own = entry.cert_id
-        write_signature(path, signer, output_path=output_path, detached=detached, pem=pem,
-                        chain=[c for c in chain if c.streebog_thumbprint != own], signing_time=signing_time)
+        write_signature(path, signer, output_path=output_path, detached=detached, pem=pem, chain=chain,
+                        signing_time=signing_time)
     return entry
 
 

@@ -20,16 +20,18 @@ from signagent.errors import CrlFormatError, FileAccessError, UsageError
 from signagent.fileio import read_capped
 from signagent.trust.report import ValidationReport
 from signagent.trust.validation import validate
+from signagent.x509 import Certificate
 from signagent.x509.loading import load_certificates_path, load_crls
 
-__all__ = ["exit_code", "load_crl_paths", "parse_time", "validate_certificate_file"]
+__all__ = ["exit_code", "load_certificate_paths", "load_crl_paths", "parse_time", "validate_certificate_file"]
 
 PathLike = str | os.PathLike[str]
 _MAX_CRL_FILE = 256 << 20  # the biggest real CRLs (ФНС) are tens of megabytes
 
 
-def _certificates(paths: Iterable[PathLike]) -> list[object]:
-    found: list[object] = []
+def load_certificate_paths(paths: Iterable[PathLike]) -> list[Certificate]:
+    """The certificates of every file or directory in ``paths`` (--trust, --intermediate, --chain...), in order."""
+    found: list[Certificate] = []
     for path in paths:
         found.extend(load_certificates_path(path))
     return found
@@ -88,11 +90,11 @@ def validate_certificate_file(path: PathLike, *, trust_paths: Iterable[PathLike]
                               message_ru=f"{path}: это каталог; укажите файл сертификата")
     certificates = load_certificates_path(path)
     target, *bundled = certificates
-    roots = _certificates(trust_paths) + list(trust_roots)
+    roots = load_certificate_paths(trust_paths) + list(trust_roots)
     if not roots:
         raise UsageError("no trust anchor: give --trust or import roots into the trust store",
                          message_ru="нет доверенных корневых сертификатов: укажите --trust или импортируйте их")
-    all_intermediates = bundled + _certificates(intermediate_paths) + list(intermediates)
+    all_intermediates = bundled + load_certificate_paths(intermediate_paths) + list(intermediates)
     all_crls = load_crl_paths(crl_paths) + list(crls)
     when = parse_time(at) if isinstance(at, str) else at
     return validate(target, trust_roots=roots, intermediates=all_intermediates, crls=all_crls, at=when,

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from signagent.errors import fill_template
+
 __all__ = [
     "INDETERMINATE_CODES",
     "REASONS",
@@ -72,11 +74,6 @@ REASONS: dict[str, tuple[str, str]] = {
 INDETERMINATE_CODES = frozenset({"issuer_not_found", "revocation_unknown", "crl_expired"})
 
 
-class _Missing(dict):  # type: ignore[type-arg]
-    def __missing__(self, key: str) -> str:
-        return "?"
-
-
 @dataclass(frozen=True)
 class Reason:
     """Why a check failed: a stable ``code``, messages, and which certificate (SHA-1 thumbprint) it concerns."""
@@ -104,7 +101,7 @@ def reason(code: str, *, certificate: str | None = None, subject: str | None = N
     """A :class:`Reason` for ``code`` (one of :data:`REASONS`) with its messages filled from ``details``."""
     en, ru = REASONS[code]
     text = {k: _text(v) for k, v in details.items()}
-    return Reason(code, en.format_map(_Missing(text)), ru.format_map(_Missing(text)), certificate, subject, text)
+    return Reason(code, fill_template(en, text), fill_template(ru, text), certificate, subject, text)
 
 
 def _text(value: object) -> str:

@@ -568,7 +568,9 @@ class Key:
                     lib.BN_free(bn)
 
 
-def _d2i(fn_name: str, der: bytes) -> int:
+def d2i(fn_name: str, der: bytes) -> int:
+    """The object pointer OpenSSL's ``fn_name`` (a ``d2i_*`` function whose prototype is declared) decodes from
+    ``der``; OracleError when it cannot."""
     lib = _lib()
     buf = ctypes.create_string_buffer(der, len(der))
     cursor = _VP(ctypes.addressof(buf))
@@ -582,13 +584,13 @@ def _d2i(fn_name: str, der: bytes) -> int:
 def private_key(ps: ParamSet | str, d_le: bytes) -> Key:
     """The engine's key for private scalar ``d`` (little-endian bytes) on parameter set ``ps``."""
     ps = paramset(ps) if isinstance(ps, str) else ps
-    return Key(_d2i("d2i_AutoPrivateKey", pkcs8_der(ps, d_le)), ps, True)
+    return Key(d2i("d2i_AutoPrivateKey", pkcs8_der(ps, d_le)), ps, True)
 
 
 def public_key(ps: ParamSet | str, xy_le: bytes) -> Key:
     """The engine's public key for point X||Y (each little-endian)."""
     ps = paramset(ps) if isinstance(ps, str) else ps
-    return Key(_d2i("d2i_PUBKEY", spki_der(ps, xy_le)), ps, False)
+    return Key(d2i("d2i_PUBKEY", spki_der(ps, xy_le)), ps, False)
 
 
 def generate(ps: ParamSet | str) -> Key:
