@@ -14,7 +14,8 @@ layer can already raise typed errors. Subclasses that describe bad arguments als
 Exports: SignAgentError, InvalidInputError, InvalidTypeError, InvalidLengthError, UnknownAlgorithmError,
 InvalidKeyError, InvalidPointError, InvalidSignatureFormatError, UsageError, FileAccessError,
 CertificateFormatError, CrlFormatError, TslFormatError, TrustStoreError, DownloadError, FingerprintMismatchError,
-fill_template (message templates with named placeholders).
+NotRegularFileError, InputTooLargeError, TooManyElementsError, NestingTooDeepError, IntegerTooLargeError,
+KdfIterationsError, NotDerError, fill_template (message templates with named placeholders).
 """
 
 from __future__ import annotations
@@ -177,3 +178,64 @@ class FingerprintMismatchError(SignAgentError):
     code = "fingerprint_mismatch"
     default_message = "the downloaded certificate does not match its pinned fingerprint"
     default_message_ru = "загруженный сертификат не совпадает с закреплённым отпечатком"
+
+
+class NotRegularFileError(FileAccessError):
+    """A path given as input or output names a FIFO, a device or a socket where a regular file is needed.
+
+    Reading a FIFO blocks until a writer comes, reading a device may never end, and renaming over one replaces it:
+    the CLI refuses them (``-`` stands for stdin/stdout).
+    """
+
+    code = "not_a_regular_file"
+    default_message = "not a regular file"
+    default_message_ru = "это не обычный файл"
+
+
+class InputTooLargeError(InvalidInputError):
+    """An input is larger than the cap set for its kind (bytes)."""
+
+    code = "input_too_large"
+    default_message = "the input is larger than allowed"
+    default_message_ru = "входные данные больше допустимого размера"
+
+
+class TooManyElementsError(InvalidInputError):
+    """A structure holds more elements than the cap set for its kind (TSL entries, certificates in a bundle...)."""
+
+    code = "too_many_elements"
+    default_message = "the input holds more elements than allowed"
+    default_message_ru = "во входных данных больше элементов, чем допустимо"
+
+
+class NestingTooDeepError(InvalidInputError):
+    """ASN.1, JSON or XML nested deeper than any genuine structure of its kind is."""
+
+    code = "nesting_too_deep"
+    default_message = "the input is nested too deeply"
+    default_message_ru = "слишком глубокая вложенность входных данных"
+
+
+class IntegerTooLargeError(InvalidInputError):
+    """An INTEGER (serial number, version, key component...) longer than any genuine one of its kind."""
+
+    code = "integer_too_large"
+    default_message = "an integer in the input is too large"
+    default_message_ru = "слишком большое целое число во входных данных"
+
+
+class KdfIterationsError(InvalidInputError):
+    """A key file asks for more PBKDF2 iterations than the ceiling (real keys use about 2,000)."""
+
+    code = "kdf_iterations_too_high"
+    default_message = "the key file asks for too many key-derivation iterations"
+    default_message_ru = "в файле ключа задано слишком много итераций выработки ключа"
+
+
+class NotDerError(InvalidInputError):
+    """A certificate, CRL, OCSP message or request that is not in DER (RFC 5280 section 4.1 requires DER):
+    indefinite or non-minimal lengths, trailing bytes, extra elements, anything whose re-encoding differs."""
+
+    code = "not_der"
+    default_message = "not DER-encoded"
+    default_message_ru = "кодировка не соответствует DER"
