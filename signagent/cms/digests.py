@@ -7,7 +7,7 @@ In SignerInfo we write
 * ``signatureAlgorithm`` = the *key* OID id-tc26-gost3410-12-256 / -512 (1.2.643.7.1.1.1.1 / .2) with NULL
   parameters.
 
-That is what OpenSSL's GOST engine and the TC 26 CMS examples write (``shared/vectors/README.md``), so it is
+That is what OpenSSL's GOST engine and the TC 26 CMS examples write (``tests/vectors/README.md``), so it is
 what CryptoPro and every Russian verifier accept; RFC 5652 section 10.1.2 allows the signature algorithm to be
 named by the key algorithm. A verifier accepts the signwithdigest OIDs (1.2.643.7.1.1.3.2 / .3) as well.
 

@@ -6,7 +6,7 @@ in :mod:`signagent.gost._backend`.
 Representation.  The standard writes every 512-bit vector as a number whose most significant byte is printed
 first, while every implementation (OpenSSL's GOST engine, CryptoPro, X.509/CMS producers) feeds the message bytes
 in stream order and returns the digest bytes in stream order: the stream is the *little-endian* encoding of the
-standard's number (see ``shared/vectors/README.md``).  So here a 64-byte block ``b`` is the int
+standard's number (see ``tests/vectors/README.md``).  So here a 64-byte block ``b`` is the int
 ``int.from_bytes(b, "little")`` and every constant below is written exactly as the standard prints it.
 
 Speed.  The round function LPS = L o P o S (§5.2-5.4) is linear apart from the byte-wise S-box, so LPS(x) is the

@@ -1,6 +1,6 @@
 """GOST R 34.10-2012 private and public keys: the public signing contract of DESIGN.md section 3.
 
-Byte orders (``shared/vectors/README.md``; they are those of X.509, CMS and PKCS#8 with GOST keys):
+Byte orders (``tests/vectors/README.md``; they are those of X.509, CMS and PKCS#8 with GOST keys):
 
 * private key ``raw`` = d little-endian, exactly ``curve.size`` bytes (the PKCS#8 privateKey content that
   OpenSSL's GOST engine writes);

@@ -7,7 +7,7 @@ module.
 
 Byte order: ``digest()`` returns the hash code exactly as OpenSSL's GOST engine, CryptoPro and every X.509/CMS
 producer do, which is the reverse of the hex printed in the standard's examples (see
-``shared/vectors/README.md``).  These bytes are what GOST R 34.10-2012 signs (read little-endian as the number e).
+``tests/vectors/README.md``).  These bytes are what GOST R 34.10-2012 signs (read little-endian as the number e).
 """
 
 from __future__ import annotations
