@@ -1,7 +1,7 @@
 """Fixtures shared by the whole suite.
 
-* ``shared_dir`` / ``vectors_dir``: the project's shared reference folder (``../shared`` beside the checkout, or
-  ``$SIGNAGENT_SHARED``), which holds the standards' known-answer vectors and the real state-PKI certificates.
+* ``vectors_dir`` / ``real_pki_dir``: the standards' known-answer vectors (``tests/vectors``) and the real state-PKI
+  CA certificates (``certs/real``), kept in the repository with their provenance (a README beside each).
 * ``require(condition, what)``: a missing oracle or real component skips the test on a developer's machine but is
   a failure in CI (``CI=true``), so that CI can never go green by skipping.
 """
@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("SIGNAGENT_SHARED", ROOT.parent / "shared"))
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
@@ -30,16 +29,15 @@ def require(condition: object, what: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    require(SHARED.is_dir(), f"shared reference folder {SHARED}")
-    return SHARED
+def vectors_dir() -> Path:
+    """The standards' known-answer vectors (``tests/vectors/README.md`` names the source of each file)."""
+    return ROOT / "tests" / "vectors"
 
 
 @pytest.fixture(scope="session")
-def vectors_dir(shared_dir: Path) -> Path:
-    path = shared_dir / "vectors"
-    require(path.is_dir(), f"known-answer vectors {path}")
-    return path
+def real_pki_dir() -> Path:
+    """Real CA certificates of the Russian state PKI (``certs/real/README.md``: source and what each one is)."""
+    return ROOT / "certs" / "real"
 
 
 @contextlib.contextmanager

@@ -23,8 +23,8 @@ def run(*args: str, lang: str = "C.UTF-8", store: Path | None = None) -> subproc
 
 
 @pytest.fixture(scope="module")
-def real(shared_dir: Path) -> Path:
-    return shared_dir / "pki" / "real"
+def real(real_pki_dir: Path) -> Path:
+    return real_pki_dir
 
 
 def test_cert_show_text_in_both_languages(real: Path) -> None:

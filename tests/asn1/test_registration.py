@@ -17,8 +17,8 @@ def load(path: Path) -> x509.Certificate:
 
 
 @pytest.fixture(scope="module")
-def real(shared_dir: Path) -> dict[str, x509.Certificate]:
-    folder = shared_dir / "pki" / "real"
+def real(real_pki_dir: Path) -> dict[str, x509.Certificate]:
+    folder = real_pki_dir
     return {p.name.rsplit("_", 1)[0]: load(p) for p in folder.glob("*.pem") if not p.name.startswith("crl_")}
 
 
@@ -95,12 +95,12 @@ def test_pkcs8_in_the_openssl_gost_layout(vectors_dir: Path) -> None:
     assert info.dump() == der
 
 
-def test_gost_keys_still_parse_after_pyhanko_certvalidator_is_imported(shared_dir: Path) -> None:
+def test_gost_keys_still_parse_after_pyhanko_certvalidator_is_imported(real_pki_dir: Path) -> None:
     """pyhanko-certvalidator rewires asn1crypto's public-key spec hook when imported; GOST must survive it."""
     import subprocess
     import sys
 
-    root = shared_dir / "pki/real/root_mincifry2022_guc2022_2F0CB09B.pem"
+    root = real_pki_dir / "root_mincifry2022_guc2022_2F0CB09B.pem"
     code = (
         "import signagent.asn1\n"
         "import pyhanko_certvalidator.asn1_types\n"

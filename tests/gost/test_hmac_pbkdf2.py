@@ -1,6 +1,6 @@
 """HMAC_GOSTR3411_2012_256/512 (RFC 7836 §4.1.1) and PBKDF2 with HMAC_GOSTR3411_2012_512 (R 50.1.111-2016).
 
-HMAC known answers come from ``shared/vectors/hmac_streebog.json`` (RFC 7836 Appendix A).  The PBKDF2 known
+HMAC known answers come from ``tests/vectors/hmac_streebog.json`` (RFC 7836 Appendix A).  The PBKDF2 known
 answers are those of R 50.1.111-2016 (TC 26 recommendations, "Password-based key derivation", test examples of
 its appendix; the same values are in the test suites of pygost, gostcrypto and RustCrypto's pbkdf2 crate), with
 the RFC 6070 inputs.  OpenSSL's GOST engine (``openssl mac``/``openssl kdf``) and gostcrypto serve as independent

@@ -1,7 +1,7 @@
 """The standard's known answers for Streebog (GOST R 34.11-2012 Appendix A = RFC 6986 §10, plus the 144-byte
 carry vector), on every Streebog backend that is present, and through the public API.
 
-The vectors are read from ``shared/vectors/streebog.json`` (see its README for the byte order: ``message_hex`` and
+The vectors are read from ``tests/vectors/streebog.json`` (see its README for the byte order: ``message_hex`` and
 ``digest_hex`` are the bytes fed to and returned by implementations, the reverse of the standard's printed hex).
 """
 

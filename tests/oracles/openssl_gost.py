@@ -19,7 +19,7 @@ What it offers:
   (:meth:`Key.public_bytes` = X||Y little-endian, :meth:`Key.private_bytes` = d little-endian) and DER/PEM;
 * :func:`sign_digest` / :func:`verify_digest` through ``EVP_PKEY_sign``/``EVP_PKEY_verify`` on a pre-computed
   hash: the engine reads the digest bytes as a little-endian number alpha (e = alpha mod q, GOST R 34.10-2012
-  clause 6.1; checked on the standard's example A.1, see shared/vectors/README.md) and writes the signature as
+  clause 6.1; checked on the standard's example A.1, see tests/vectors/README.md) and writes the signature as
   s||r, big-endian halves (RFC 4491 section 2.2.2), i.e. exactly the project's conventions; :class:`Signer` /
   :class:`Verifier` keep one context for many operations (benchmarks);
 * :func:`pkcs8_der` / :func:`spki_der` / :func:`pem` -- the key encodings the engine reads and writes, assembled

@@ -17,8 +17,8 @@ FNS = "ca_fns_2022-11_by_mincifry2022_08A4C134.pem"
 
 
 @pytest.fixture(scope="module")
-def fns(shared_dir: Path) -> Certificate:
-    path = shared_dir / "pki" / "real" / FNS
+def fns(real_pki_dir: Path) -> Certificate:
+    path = real_pki_dir / FNS
     require(path.is_file(), f"real certificate {path}")
     return load_certificates_file(path)[0]
 

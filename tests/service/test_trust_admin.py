@@ -22,8 +22,8 @@ from tests.trust.test_tsl import build_tsl
 
 
 @pytest.fixture(scope="module")
-def real_dir(shared_dir: Path) -> Path:
-    return shared_dir / "pki" / "real"
+def real_dir(real_pki_dir: Path) -> Path:
+    return real_pki_dir
 
 
 def der(real_dir: Path, stem: str) -> bytes:

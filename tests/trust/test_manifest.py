@@ -17,10 +17,10 @@ from signagent.trust.store import is_self_signed
 
 
 @pytest.fixture(scope="module")
-def real_roots(shared_dir: Path) -> dict[str, bytes]:
+def real_roots(real_pki_dir: Path) -> dict[str, bytes]:
     """DER of the real root certificates, by SHA-1 thumbprint."""
     out = {}
-    for path in sorted((shared_dir / "pki" / "real").glob("root_*.pem")):
+    for path in sorted((real_pki_dir).glob("root_*.pem")):
         der = pem.unarmor(path.read_bytes())[2]
         out[hashlib.sha1(der).hexdigest().upper()] = der  # noqa: S324
     assert len(out) == 6

@@ -74,9 +74,9 @@ def make_crl(issuer_der: bytes, this_update: datetime) -> bytes:
 
 
 @pytest.fixture(scope="module")
-def real(shared_dir: Path) -> dict[str, bytes]:
+def real(real_pki_dir: Path) -> dict[str, bytes]:
     """Real PEM files by name (without the .pem suffix)."""
-    folder = shared_dir / "pki" / "real"
+    folder = real_pki_dir
     return {p.stem: p.read_bytes() for p in sorted(folder.glob("*.pem"))}
 
 

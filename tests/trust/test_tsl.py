@@ -112,8 +112,8 @@ def build_tsl(real_dir: Path, *, wrong_thumbprint: bool = False, broken_data: bo
 
 
 @pytest.fixture(scope="module")
-def real_dir(shared_dir: Path) -> Path:
-    return shared_dir / "pki" / "real"
+def real_dir(real_pki_dir: Path) -> Path:
+    return real_pki_dir
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Validation of the real state-PKI CA certificates (../shared/pki/real, public data; read from there).
+"""Validation of the real state-PKI CA certificates (certs/real, public data; provenance in its README).
 
 Known facts checked (see that folder's README): every intermediate chains to the root its file name says at a
 fixed time; a CA under the 2022 "Минцифры России" key has two paths (directly, and through the cross-certificate
@@ -22,8 +22,8 @@ AT = datetime(2026, 6, 1, tzinfo=UTC)  # inside every intermediate's validity, N
 
 
 @pytest.fixture(scope="module")
-def real(shared_dir: Path) -> Path:
-    return shared_dir / "pki" / "real"
+def real(real_pki_dir: Path) -> Path:
+    return real_pki_dir
 
 
 def _load(path: Path) -> x509.Certificate:

@@ -38,8 +38,8 @@ ROOT_2022 = "root_mincifry2022_guc2022_2F0CB09B.pem"
 
 
 @pytest.fixture(scope="module")
-def real(shared_dir: Path) -> dict[str, Certificate]:
-    path = shared_dir / "pki" / "real"
+def real(real_pki_dir: Path) -> dict[str, Certificate]:
+    path = real_pki_dir
     require(path.is_dir(), f"real state-PKI certificates {path}")
     return {p.name: load_certificates_file(p)[0] for p in sorted(path.glob("*.pem")) if not p.name.startswith("crl_")}
 

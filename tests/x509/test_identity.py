@@ -41,8 +41,8 @@ def _identity(subject: bytes, extensions: list[bytes] | None = None):
 
 
 @pytest.fixture(scope="module")
-def real(shared_dir: Path) -> dict[str, Certificate]:
-    path = shared_dir / "pki" / "real"
+def real(real_pki_dir: Path) -> dict[str, Certificate]:
+    path = real_pki_dir
     require(path.is_dir(), f"real state-PKI certificates {path}")
     return {p.name: load_certificates_file(p)[0] for p in sorted(path.glob("*.pem")) if not p.name.startswith("crl_")}
 

@@ -32,8 +32,8 @@ CRL_2001 = "crl_guc2012_gost2001_2018-05-24.pem"
 
 
 @pytest.fixture(scope="module")
-def real(shared_dir: Path) -> Path:
-    path = shared_dir / "pki" / "real"
+def real(real_pki_dir: Path) -> Path:
+    path = real_pki_dir
     require(path.is_dir(), f"real state-PKI certificates {path}")
     return path
 

@@ -26,8 +26,8 @@ from tests.x509.der_builder import CN, build, extension, name, seq, utf8
 
 
 @pytest.fixture(scope="module")
-def real(shared_dir: Path) -> dict[str, Certificate]:
-    path = shared_dir / "pki" / "real"
+def real(real_pki_dir: Path) -> dict[str, Certificate]:
+    path = real_pki_dir
     require(path.is_dir(), f"real state-PKI certificates {path}")
     return {p.name: load_certificates_file(p)[0] for p in sorted(path.glob("*.pem")) if not p.name.startswith("crl_")}
 
@@ -63,19 +63,19 @@ def test_the_cross_certificate_gives_the_2022_cas_a_second_issuer(real):
             assert cert.authority_key_identifier == cross.subject_key_identifier == root_2022.subject_key_identifier
 
 
-def test_legacy_gost2001_root_intermediate_and_crl(real, shared_dir):
+def test_legacy_gost2001_root_intermediate_and_crl(real, real_pki_dir):
     root = _root_named(real, "guc2012_gost2001")
     nuc = real["ca_nuc_2017_gost2001_by_guc2012_8F89950A.pem"]
     assert root.signature_algorithm.oid == nuc.signature_algorithm.oid == "1.2.643.2.2.3"
     assert nuc.is_signed_by(root)
-    crl = load_crl_file(shared_dir / "pki" / "real" / "crl_guc2012_gost2001_2018-05-24.pem")
+    crl = load_crl_file(real_pki_dir / "crl_guc2012_gost2001_2018-05-24.pem")
     assert crl_is_signed_by(crl, root)
     # A GOST R 34.10-2001 signature does not fit a 2012 key, and is refused as such rather than "invalid".
     with pytest.raises(UnknownAlgorithmError, match="does not fit"):
         crl_is_signed_by(crl, _root_named(real, "minkomsvyaz2018"))
 
 
-def test_tampering_breaks_the_signature(real, shared_dir):
+def test_tampering_breaks_the_signature(real, real_pki_dir):
     cert = real["ca_fns_2022-11_by_mincifry2022_08A4C134.pem"]
     issuer = _root_named(real, "mincifry2022")
     tbs = bytearray(cert.tbs_der)
@@ -88,7 +88,7 @@ def test_tampering_breaks_the_signature(real, shared_dir):
     assert not verify_signature(cert.tbs_der, algorithm, bytes(sig), issuer.public_key_info)
     assert not verify_signature(cert.tbs_der, algorithm, cert.signature_value[:-1], issuer.public_key_info)
     assert not cert.is_signed_by(_root_named(real, "minkomsvyaz2021"))  # right algorithm, wrong key
-    crl = load_crl_file(shared_dir / "pki" / "real" / "crl_guc2012_gost2001_2018-05-24.pem")
+    crl = load_crl_file(real_pki_dir / "crl_guc2012_gost2001_2018-05-24.pem")
     der = bytearray(crl.dump())
     der[200] ^= 0x01
     assert not crl_is_signed_by(load_crl(bytes(der)), _root_named(real, "guc2012_gost2001"))
