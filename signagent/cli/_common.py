@@ -41,9 +41,40 @@ def error_text(error: Mapping[str, object]) -> str:
     return str(error["message_ru"] if russian() else error["message"])
 
 
+def one_line(text: str) -> str:
+    """``text`` on one line: stderr carries one line per error (DESIGN.md section 3), and some messages arrive
+    with several (asn1crypto appends "while parsing ..." lines to its errors)."""
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())
+
+
 def report_error(err: SignAgentError) -> None:
     """The one-line reason on stderr."""
-    click.echo(f"signagent: {reason_text(err)}", err=True)
+    click.echo(f"signagent: {one_line(reason_text(err))}", err=True)
+
+
+class _Text(click.ParamType):
+    """A text option value (a name, a label): refuses bytes that were not valid in the locale's encoding.
+
+    Python keeps such argv bytes as lone surrogates (PEP 383), which no encoder accepts later (a certificate
+    request's UTF8String, a PKCS#11 label): refuse them here, with the option's name, instead.
+    """
+
+    name = "text"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            self.fail(tr("not valid text in the locale's encoding (UTF-8 expected)",
+                         "недопустимый текст: ожидается UTF-8"), param, ctx)
+        if "\0" in text:
+            self.fail(tr("contains a NUL character", "содержит нулевой символ"), param, ctx)
+        return text
+
+
+#: The click type of free-text options (subject fields, labels, token names).
+TEXT = _Text()
 
 
 def lazy_module(name: str) -> ModuleType:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ._common import cli, emit_json, lazy_module, russian
+from ._common import TEXT, cli, emit_json, lazy_module, russian
 
 certificates = lazy_module("signagent.service.certificates")
 validation = lazy_module("signagent.service.validation")
@@ -67,7 +67,7 @@ def _render_report(report: dict, ru: bool) -> str:
 @click.option("--intermediate", "intermediate_paths", multiple=True, type=click.Path(),
               help="Intermediate CA certificates: a file or a directory.")
 @click.option("--crl", "crl_paths", multiple=True, type=click.Path(), help="CRL files or directories.")
-@click.option("--at", "at", help="Validation time, ISO-8601 (default: now).")
+@click.option("--at", "at", type=TEXT, help="Validation time, ISO-8601, years 1950-9998 (default: now).")
 @click.option("--offline", is_flag=True, help="No network: revocation data only from --crl files and the cache.")
 @click.option("--revocation", type=click.Choice(["soft", "hard", "off"]), default="soft", show_default=True,
               help="soft: unknown status gives valid with a warning; hard: indeterminate; off: not checked.")

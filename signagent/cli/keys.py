@@ -7,8 +7,9 @@ import sys
 import click
 
 from signagent.errors import UsageError
+from signagent.fileio import MAX_SECRET
 
-from ._common import EXIT_ERROR, EXIT_INVALID, cli, emit_json, lazy_module, russian
+from ._common import EXIT_ERROR, EXIT_INVALID, TEXT, cli, emit_json, lazy_module, russian
 
 keys = lazy_module("signagent.service.keys")
 keyfile = lazy_module("signagent.cms.keyfile")
@@ -23,7 +24,15 @@ def _password_from(password_file: str | None, *, confirm: bool, what: str) -> by
     text = click.prompt(what, hide_input=True, confirmation_prompt=confirm, err=True)
     if not text:
         raise UsageError("empty password", message_ru="пустой пароль")
-    return text.encode("utf-8")
+    try:
+        typed = text.encode("utf-8")
+    except UnicodeEncodeError:  # bytes the terminal's encoding could not decode (PEP 383 surrogates)
+        raise UsageError("the password is not valid text in the terminal's encoding (UTF-8 expected)",
+                         message_ru="пароль -- недопустимый текст: ожидается UTF-8") from None
+    if len(typed) > MAX_SECRET or "\0" in text:  # what a --password-file could hold too (fileio.read_secret)
+        raise UsageError(f"the password must be at most {MAX_SECRET} bytes, without NUL",
+                         message_ru=f"пароль должен быть не длиннее {MAX_SECRET} байт и без нулевых символов")
+    return typed
 
 
 @cli.group("key")
@@ -32,7 +41,7 @@ def key_group() -> None:
 
 
 @key_group.command("generate")
-@click.option("--curve", "curve_name", default=keys.DEFAULT_CURVE, show_default=True,
+@click.option("--curve", "curve_name", default=keys.DEFAULT_CURVE, show_default=True, type=TEXT,
               help="Parameter set: a name, alias (tc26-256-A, tc26-512-A, cryptopro-A...) or OID.")
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="Key file to write (PEM).")
 @click.option("--password-file", type=click.Path(dir_okay=False),
@@ -105,7 +114,7 @@ _SUBJECT_OPTIONS = (
 
 def _subject_options(func):
     for flag, dest, help_text in reversed(_SUBJECT_OPTIONS):
-        func = click.option(flag, dest, help=help_text)(func)
+        func = click.option(flag, dest, type=TEXT, help=help_text)(func)
     return func
 
 
@@ -127,15 +136,17 @@ def _list(values: tuple[str, ...]) -> list[str] | None:
 def request_options(func):
     """The subject and extension options of a PKCS#10 request (``signagent csr`` and ``signagent token csr``)."""
     for option in reversed((
-        click.option("--attr", "attrs", multiple=True, metavar="NAME=VALUE",
+        click.option("--attr", "attrs", multiple=True, metavar="NAME=VALUE", type=TEXT,
                      help="Another subject attribute by label or dotted OID (repeatable), appended at the end."),
         click.option("--profile", type=click.Choice(sorted(keys.PROFILES)),
                      help="Defaults for the extensions and the subject fields required: head, employee, ip, person."),
-        click.option("--key-usage", "key_usage", multiple=True,
+        click.option("--key-usage", "key_usage", multiple=True, type=TEXT,
                      help="keyUsage bits (digitalSignature,nonRepudiation,...), replacing the profile's."),
-        click.option("--eku", multiple=True, help="extendedKeyUsage: client_auth, email_protection or OIDs."),
-        click.option("--policy", multiple=True, help="certificatePolicies: КС1..КА1 or OIDs."),
-        click.option("--sign-tool", help="subjectSignTool text (default with a profile: 'signagent <version>')."),
+        click.option("--eku", multiple=True, type=TEXT,
+                     help="extendedKeyUsage: client_auth, email_protection or OIDs."),
+        click.option("--policy", multiple=True, type=TEXT, help="certificatePolicies: КС1..КА1 or OIDs."),
+        click.option("--sign-tool", type=TEXT,
+                     help="subjectSignTool text (default with a profile: 'signagent <version>')."),
     )):
         func = option(func)
     return _subject_options(func)
@@ -156,11 +167,13 @@ def request_parts(options: dict) -> tuple[list[tuple[str, str]], list]:
 @click.option("--key", "key_path", type=click.Path(dir_okay=False), help="Private key file (PKCS#8 PEM/DER).")
 @click.option("--password-file", type=click.Path(dir_okay=False), help="Password of an encrypted key file.")
 @request_options
-@click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write the request here (default: stdout).")
+@click.option("-o", "--out", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write the request here (default: stdout). An existing file is kept unless --force.")
 @click.option("--der", is_flag=True, help="Write DER instead of PEM (needs -o).")
+@click.option("--force", is_flag=True, help="Replace an existing -o file.")
 @click.pass_context
 def csr_group(ctx: click.Context, key_path: str | None, password_file: str | None, out: str | None, der: bool,
-              **options: object) -> None:
+              force: bool, **options: object) -> None:
     """Make a PKCS#10 certificate request signed with a GOST key, or check one.
 
     \b
@@ -179,9 +192,11 @@ def csr_group(ctx: click.Context, key_path: str | None, password_file: str | Non
         raise click.exceptions.Exit(EXIT_ERROR)
     if der and out is None:
         raise UsageError("--der needs -o FILE", message_ru="для --der нужен -o ФАЙЛ")
+    if out is not None:
+        keys.check_new_output(out, overwrite=force)  # before asking for a password
     subject_pairs, extensions = request_parts(options)
     key = _load_signing_key(key_path, password_file)
-    data = keys.make_request(key, subject_pairs, extensions, out=out, der=der)
+    data = keys.make_request(key, subject_pairs, extensions, out=out, der=der, overwrite=force)
     if out is None:
         click.echo(data.decode("ascii"), nl=False)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ._common import cli, emit_json, lazy_module, russian
+from ._common import TEXT, cli, emit_json, lazy_module, russian
 from ._pin import pin_provider
 
 signatures = lazy_module("signagent.service.signatures")
@@ -19,13 +19,14 @@ _STATUS_WORDS = {
 
 
 @cli.command("sign")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--cert", "cert", required=True,
               help="With --key: the signer's certificate file (PEM/DER/base64; further certificates in the file are "
                    "included as the chain). With --token: the certificate's id as `signagent certs` shows it (at "
                    "least 8 hex digits), its SHA-1 thumbprint, or its file.")
 @click.option("--key", "key", type=click.Path(dir_okay=False), help="PKCS#8 private key file (PEM or DER).")
-@click.option("--token", "token", help="Label (or serial) of the token holding the key; `signagent tokens` lists them.")
+@click.option("--token", "token", type=TEXT,
+              help="Label (or serial) of the token holding the key; `signagent tokens` lists them.")
 @click.option("--pin-file", "pin_file", type=click.Path(dir_okay=False),
               help="File whose first line is the token PIN (or the password of an encrypted --key). Without it the "
                    "PIN is asked on the terminal.")
@@ -35,11 +36,15 @@ _STATUS_WORDS = {
               help="With --token: an extra PKCS#11 module to load.")
 @click.option("--detached", is_flag=True, help="Leave the content out of the signature.")
 @click.option("--pem", is_flag=True, help="Write PEM (-----BEGIN CMS-----) instead of DER.")
-@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
-              help="Where to write the signature (written atomically).")
+@click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, allow_dash=True),
+              help="Where to write the signature: a regular file, replaced atomically when the signature is "
+                   "complete, or '-' for standard output. A device, FIFO or socket is refused.")
 def sign_command(file: str, cert: str, key: str | None, token: str | None, pin_file: str | None,
                  chain: tuple[str, ...], modules: tuple[str, ...], detached: bool, pem: bool, output: str) -> None:
     """Sign FILE: CAdES-BES (GOST R 34.10-2012, Streebog), attached unless --detached; any file size.
+
+    FILE is a regular file or '-' for standard input (an attached signature takes at most 1 GiB from it; sign
+    a regular file for more). A device or FIFO is refused: it may never end.
 
     \b
     With a key file:  signagent sign doc.pdf --cert me.pem --key me.key -o doc.pdf.sig
@@ -90,9 +95,9 @@ def _render(doc: dict, ru: bool) -> str:
 
 
 @cli.command("verify")
-@click.argument("signature", type=click.Path(dir_okay=False))
-@click.option("--content", "content", type=click.Path(dir_okay=False),
-              help="The signed file, for a detached signature.")
+@click.argument("signature", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--content", "content", type=click.Path(dir_okay=False, allow_dash=True),
+              help="The signed file, for a detached signature ('-': standard input).")
 @click.option("--cert", "cert_paths", multiple=True, type=click.Path(),
               help="Extra certificates in which to look for signers the signature does not carry.")
 @click.option("--trust", "trust_paths", multiple=True, type=click.Path(),
@@ -100,7 +105,7 @@ def _render(doc: dict, ru: bool) -> str:
 @click.option("--intermediate", "intermediate_paths", multiple=True, type=click.Path(),
               help="Intermediate CA certificates: a file or a directory.")
 @click.option("--crl", "crl_paths", multiple=True, type=click.Path(), help="CRL files or directories.")
-@click.option("--at", "at",
+@click.option("--at", "at", type=TEXT,
               help="Time of the chain check: ISO-8601, or 'signing-time' (the time the signer claims). Default: now.")
 @click.option("--offline", is_flag=True, help="No network: revocation data only from --crl files and the cache.")
 @click.option("--revocation", type=click.Choice(["soft", "hard", "off"]), default="soft", show_default=True,
@@ -109,7 +114,10 @@ def _render(doc: dict, ru: bool) -> str:
 def verify_command(signature: str, content: str | None, cert_paths: tuple[str, ...], trust_paths: tuple[str, ...],
                    intermediate_paths: tuple[str, ...], crl_paths: tuple[str, ...], at: str | None, offline: bool,
                    revocation: str, as_json: bool) -> None:
-    """Verify a CMS/CAdES-BES signature: every signer, content, chain. Exit 0 valid, 1 invalid, 2 indeterminate."""
+    """Verify a CMS/CAdES-BES signature: every signer, content, chain. Exit 0 valid, 1 invalid, 2 indeterminate.
+
+    SIGNATURE is a regular file (at most 1 GiB) or '-' for standard input.
+    """
     extra: dict[str, object] = {}
     if not trust_paths:  # DESIGN.md section 3: without --trust the user's trust store is used
         store = trust_store.TrustStore()

@@ -12,14 +12,14 @@ import click
 
 from signagent.errors import UsageError
 
-from ._common import cli, emit_json, lazy_module, tr
+from ._common import TEXT, cli, emit_json, lazy_module, tr
 from ._pin import pin_provider
 from .keys import request_options, request_parts
 
 token_access = lazy_module("signagent.service.token_access")
 keys = lazy_module("signagent.service.keys")
 
-_TOKEN = click.option("--token", "token", required=True,
+_TOKEN = click.option("--token", "token", required=True, type=TEXT,
                       help="Label (or serial) of the token; `signagent tokens` lists them.")
 _PIN_FILE = click.option("--pin-file", "pin_file", type=click.Path(dir_okay=False),
                          help="File whose first line is the PIN (default: asked on the terminal).")
@@ -48,11 +48,11 @@ def token_group() -> None:
 
 @token_group.command("keygen")
 @_TOKEN
-@click.option("--curve", "curve_name", default=None,
+@click.option("--curve", "curve_name", default=None, type=TEXT,
               help="Parameter set: a name, alias (tc26-256-A, tc26-512-A, cryptopro-A...) or OID. "
                    "Default: TC 26 256-bit paramSetA.")
-@click.option("--label", "key_label", default="", help="Label of the new key objects.")
-@click.option("--key-id", "key_id", help="CKA_ID for the pair, hex (default: 20 random bytes).")
+@click.option("--label", "key_label", default="", type=TEXT, help="Label of the new key objects.")
+@click.option("--key-id", "key_id", type=TEXT, help="CKA_ID for the pair, hex (default: 20 random bytes).")
 @_PIN_FILE
 @_MODULE
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -72,17 +72,21 @@ def token_keygen(token: str, curve_name: str | None, key_label: str, key_id: str
 
 @token_group.command("csr")
 @_TOKEN
-@click.option("--key-id", "key_id", help="Sign with this existing key pair (hex CKA_ID).")
+@click.option("--key-id", "key_id", type=TEXT, help="Sign with this existing key pair (hex CKA_ID).")
 @click.option("--new-key", is_flag=True, help="Generate a new key pair on the token first.")
-@click.option("--curve", "curve_name", default=None, help="Parameter set of the new key (default: tc26-256-A).")
-@click.option("--label", "key_label", default="", help="Label of the new key objects.")
+@click.option("--curve", "curve_name", default=None, type=TEXT,
+              help="Parameter set of the new key (default: tc26-256-A).")
+@click.option("--label", "key_label", default="", type=TEXT, help="Label of the new key objects.")
 @request_options
-@click.option("-o", "--out", type=click.Path(dir_okay=False), help="Write the request here (default: stdout).")
+@click.option("-o", "--out", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write the request here (default: stdout). An existing file is kept unless --force.")
 @click.option("--der", is_flag=True, help="Write DER instead of PEM (needs -o).")
+@click.option("--force", is_flag=True, help="Replace an existing -o file.")
 @_PIN_FILE
 @_MODULE
 def token_csr(token: str, key_id: str | None, new_key: bool, curve_name: str | None, key_label: str,
-              out: str | None, der: bool, pin_file: str | None, modules: tuple[str, ...], **options: object) -> None:
+              out: str | None, der: bool, force: bool, pin_file: str | None, modules: tuple[str, ...],
+              **options: object) -> None:
     """Make a PKCS#10 request signed by a key pair on the token (subject options as in `signagent csr`).
 
     \b
@@ -96,11 +100,15 @@ def token_csr(token: str, key_id: str | None, new_key: bool, curve_name: str | N
         raise UsageError("--curve goes with --new-key", message_ru="--curve задаётся вместе с --new-key")
     if der and out is None:
         raise UsageError("--der needs -o FILE", message_ru="для --der нужен -o ФАЙЛ")
+    if out is not None:  # refuse before a key pair is made on the token
+        keys.check_new_output(out, overwrite=force)
     subject, extensions = request_parts(options)
     data, made = token_access.make_request(
         token, subject, extensions, pin_provider(pin_file), key_id=_key_id(key_id),
-        new_key_curve=(curve_name or keys.DEFAULT_CURVE) if new_key else None, key_label=key_label, out=out,
+        new_key_curve=(curve_name or keys.DEFAULT_CURVE) if new_key else None, key_label=key_label, out=None,
         der=der, extra_modules=modules)
+    if out is not None:
+        keys.write_request(data, out, overwrite=force)
     if out is None:
         click.echo(data.decode("ascii"), nl=False)
     else:
@@ -111,7 +119,7 @@ def token_csr(token: str, key_id: str | None, new_key: bool, curve_name: str | N
 @token_group.command("import")
 @click.argument("certificate", type=click.Path(dir_okay=False))
 @_TOKEN
-@click.option("--label", "label", default="", help="Label of the certificate object (default: its CN).")
+@click.option("--label", "label", default="", type=TEXT, help="Label of the certificate object (default: its CN).")
 @_PIN_FILE
 @_MODULE
 def token_import(certificate: str, token: str, label: str, pin_file: str | None, modules: tuple[str, ...]) -> None:
@@ -126,7 +134,7 @@ def token_import(certificate: str, token: str, label: str, pin_file: str | None,
 @_TOKEN
 @click.option("--cert", "cert", help="The certificate to delete: id, SHA-1 thumbprint or file.")
 @click.option("--with-key", is_flag=True, help="Also delete the certificate's key pair (irreversible).")
-@click.option("--key-id", "key_id", help="Delete every object with this CKA_ID (hex) instead.")
+@click.option("--key-id", "key_id", type=TEXT, help="Delete every object with this CKA_ID (hex) instead.")
 @click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
 @_PIN_FILE
 @_MODULE

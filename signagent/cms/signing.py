@@ -14,9 +14,10 @@ Everything is DER with definite lengths. The content is read once, in 1 MiB chun
 for an attached signature the total length is known in advance from the content's size (every other part has a
 fixed size once the key and certificates are known), so the writer emits the header, streams the content
 through the hash into the output, then writes the SignerInfo computed at the end. Only a stream whose size
-cannot be told (a pipe) is read into memory first when signing attached.
+cannot be told (a pipe) is copied first, to an anonymous temporary file and at most
+:data:`MAX_UNSIZED_CONTENT` bytes, when signing attached.
 
-Exports: sign, signer_info, PreparedSigner, CHUNK.
+Exports: sign, signer_info, PreparedSigner, CHUNK, MAX_UNSIZED_CONTENT.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import functools
 import io
 import os
 import stat
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,7 +34,7 @@ from typing import BinaryIO
 
 from asn1crypto import algos, core
 
-from signagent.errors import InvalidTypeError, SignAgentError
+from signagent.errors import InputTooLargeError, InvalidTypeError, SignAgentError
 from signagent.fileio import CHUNK, iter_chunks
 from signagent.x509 import Certificate
 
@@ -47,11 +49,15 @@ from .digests import CONTENT_TYPE_DATA, SIGNED_DATA, DigestSpec, digest_for_key_
 from .errors import CmsSigningError
 from .signer import Signer, signature_of
 
-__all__ = ["CHUNK", "PreparedSigner", "sign", "signer_info"]
+__all__ = ["CHUNK", "MAX_UNSIZED_CONTENT", "PreparedSigner", "sign", "signer_info"]
 
 _VERSION_1 = core.Integer(1).dump()
 _OID_DATA = core.ObjectIdentifier(CONTENT_TYPE_DATA).dump()
 _OID_SIGNED_DATA = core.ObjectIdentifier(SIGNED_DATA).dump()
+
+#: Most bytes an attached signature takes from a stream of unknown size (a pipe, standard input): it is spooled
+#: to a temporary file first. Regular files of any size stream directly; detached signatures have no cap.
+MAX_UNSIZED_CONTENT = 1 << 30
 
 #: Read size for streamed content: big enough that per-call costs vanish next to hashing, small for memory.
 
@@ -160,6 +166,34 @@ def _stream_size(stream: BinaryIO) -> int | None:
         return None
 
 
+def _spool(stream: BinaryIO) -> BinaryIO:
+    """A pipe's content copied to an anonymous temporary file (rewound), read in chunks and capped.
+
+    DER needs the content's length before its first byte (X.690 section 10.1: definite lengths), and a pipe
+    cannot tell it: the bytes go to disk, not memory, and at most :data:`MAX_UNSIZED_CONTENT` of them, so that
+    ``sign -`` fed by an endless producer stops with InputTooLargeError instead of filling the disk. The chunked
+    reads let Ctrl-C through. The file has no name (deleted at once), so nothing is left behind.
+    """
+    spool = tempfile.TemporaryFile(prefix="signagent-")
+    try:
+        total = 0
+        for chunk in iter_chunks(stream):
+            total += chunk.nbytes
+            if total > MAX_UNSIZED_CONTENT:
+                raise InputTooLargeError(
+                    f"content read from a pipe is limited to {MAX_UNSIZED_CONTENT >> 20} MiB for an attached "
+                    "signature: sign a regular file, or make a detached signature",
+                    message_ru=f"содержимое из канала для присоединённой подписи ограничено "
+                               f"{MAX_UNSIZED_CONTENT >> 20} МиБ: подпишите обычный файл или сделайте "
+                               "отсоединённую подпись")
+            spool.write(chunk)
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+    return spool  # type: ignore[return-value]
+
+
 def _certificate_set(signer: Signer, certificates: Iterable[Certificate]) -> bytes:
     ders: list[bytes] = [signer.certificate.der]
     for cert in certificates:
@@ -223,6 +257,7 @@ def sign(content: Content, signer: Signer, *, detached: bool = False, certificat
     sink = io.BytesIO() if out is None else out
     write = sink.write
     h = spec.factory()
+    spool: BinaryIO | None = None
 
     if isinstance(content, bytes | bytearray | memoryview):
         data = memoryview(content).cast("B")
@@ -231,9 +266,9 @@ def sign(content: Content, signer: Signer, *, detached: bool = False, certificat
     elif hasattr(content, "read"):
         stream, data = content, None  # type: ignore[assignment]
         size = _stream_size(content)
-        if size is None and not detached:  # a pipe: its length is needed before its bytes -- read it all
-            data = memoryview(content.read())
-            size, stream = data.nbytes, None
+        if size is None and not detached:  # a pipe: its length is needed before its bytes (DER, definite)
+            stream = spool = _spool(content)
+            size = _stream_size(spool)
     else:
         raise InvalidTypeError("content must be bytes or a readable binary stream")
 
@@ -261,11 +296,16 @@ def sign(content: Content, signer: Signer, *, detached: bool = False, certificat
     def tail() -> bytes:
         return der.set_of([prepared.signer_info(h.digest(), signing_time=when)])
 
-    if detached:
-        feed(False)
-        _write_signed_data(write, digest_algorithm=prepared.digest_algorithm, certificates_set=certificates_set,
-                           signer_infos=placeholder, content_length=None, stream_content=None, tail=tail)
-    else:
-        _write_signed_data(write, digest_algorithm=prepared.digest_algorithm, certificates_set=certificates_set,
-                           signer_infos=placeholder, content_length=size, stream_content=lambda: feed(True), tail=tail)
+    try:
+        if detached:
+            feed(False)
+            _write_signed_data(write, digest_algorithm=prepared.digest_algorithm, certificates_set=certificates_set,
+                               signer_infos=placeholder, content_length=None, stream_content=None, tail=tail)
+        else:
+            _write_signed_data(write, digest_algorithm=prepared.digest_algorithm, certificates_set=certificates_set,
+                               signer_infos=placeholder, content_length=size, stream_content=lambda: feed(True),
+                               tail=tail)
+    finally:
+        if spool is not None:
+            spool.close()
     return sink.getvalue() if out is None else None  # type: ignore[union-attr]

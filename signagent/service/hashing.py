@@ -38,7 +38,12 @@ def hash_stream(stream: BinaryIO, algorithm: str = "streebog256",
 
 def hash_path(path: str | os.PathLike[str], algorithm: str = "streebog256",
               progress: Callable[[int], None] | None = None) -> bytes:
-    """Digest of a file's content; a missing, unreadable or non-regular file raises :class:`FileAccessError`."""
+    """Digest of a file's content; a missing or unreadable file raises :class:`FileAccessError`.
+
+    Unlike every other input of signagent, a FIFO or character device is read too (blocking until a FIFO has a
+    writer), as sha256sum does: hashing streams in constant memory and Ctrl-C stops it, so ``signagent hash
+    <(command)`` is as legitimate as with sha256sum. A socket is refused (NotRegularFileError).
+    """
     _constructor(algorithm)  # reject a bad algorithm before touching the file
-    with open_input(path) as f:
+    with open_input(path, allow_streams=True) as f:
         return hash_stream(f, algorithm, progress)

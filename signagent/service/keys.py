@@ -5,11 +5,12 @@
   never over an existing file unless asked.
 * :func:`make_request` -- a request with the subject in the qualified-certificate form (attribute types of
   ``reference/qualified-profile.md`` 2.1, check digits of ОГРН/ИНН/СНИЛС/ОГРНИП verified before signing) and the
-  extensions of a profile (head, employee, ip, person) or chosen one by one.
+  extensions of a profile (head, employee, ip, person) or chosen one by one; :func:`write_request` writes it
+  (never over an existing file without ``overwrite``, never over a device; ``-`` is standard output).
 * :func:`check_request` -- parse a request and verify its self-signature.
 
 Exports: DEFAULT_CURVE, PROFILES, SUBJECT_FIELDS, GeneratedKey, RequestProfile, read_password_file, generate_key,
-load_key, request_subject, request_extensions, make_request, check_request.
+load_key, request_subject, request_extensions, make_request, check_new_output, write_request, check_request.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from signagent import __version__
 from signagent.asn1 import oids
 from signagent.cms import keyfile, pkcs10
 from signagent.errors import FileAccessError, InvalidInputError, UsageError
-from signagent.fileio import write_atomic
+from signagent.fileio import check_output, open_output, read_capped, read_secret
 from signagent.gost import PrivateKey, curve
 from signagent.x509 import builder, checksums
 
@@ -35,6 +36,7 @@ __all__ = [
     "SUBJECT_FIELDS",
     "GeneratedKey",
     "RequestProfile",
+    "check_new_output",
     "check_request",
     "generate_key",
     "load_key",
@@ -42,10 +44,12 @@ __all__ = [
     "read_password_file",
     "request_extensions",
     "request_subject",
+    "write_request",
 ]
 
 #: The curve of ``signagent key generate`` without --curve: TC 26 256-bit paramSetA (RFC 9215 / R 1323565.1.024).
 DEFAULT_CURVE = "id-tc26-gost-3410-2012-256-paramSetA"
+_MAX_REQUEST_FILE = 1 << 20  # a request is a few KB; pkcs10 refuses more too
 
 #: Subject fields in the order requests list them (the order CryptoPro's CA uses for owners, profile.md 2.1):
 #: field key -> builder label. The keys are what callers (and the CLI options) name them.
@@ -137,19 +141,17 @@ class GeneratedKey:
 
 
 def read_password_file(path: str | os.PathLike[str]) -> bytes:
-    """The password in a file: its first line without the line end (OpenSSL's ``-pass file:`` rule)."""
+    """The password in a file: its first line without the line end (OpenSSL's ``-pass file:`` rule), UTF-8.
+
+    Read by :func:`signagent.fileio.read_secret`, the reader ``sign --pin-file`` uses too, so a key made with
+    any password accepted here opens there; an empty first line is refused (a key is never "encrypted" with "").
+    """
     name = os.fspath(path)
-    try:
-        with open(name, "rb") as f:
-            first = f.readline(64 * 1024)
-    except OSError as exc:
-        raise FileAccessError(f"{name}: cannot read the password file ({exc.strerror or exc})",
-                              message_ru=f"{name}: не удаётся прочитать файл пароля", path=name) from None
-    password = first.rstrip(b"\r\n")
+    password = read_secret(name, "password")
     if not password:
         raise InvalidInputError(f"{name}: the password file is empty",
                                 message_ru=f"{name}: файл пароля пуст")
-    return password
+    return password.encode("utf-8")
 
 
 def generate_key(path: str | os.PathLike[str], curve_name: str = DEFAULT_CURVE, *, password: bytes | None = None,
@@ -164,6 +166,7 @@ def generate_key(path: str | os.PathLike[str], curve_name: str = DEFAULT_CURVE, 
         raise UsageError("a new key is written encrypted: give a password (or explicitly allow an unencrypted key)",
                          message_ru="новый ключ записывается зашифрованным: укажите пароль "
                                     "(или явно разрешите запись без пароля)")
+    check_output(path)  # never rename a key over a device or FIFO (``-o /dev/null --force`` as root)
     c = curve(curve_name)
     key = PrivateKey.generate(c)
     written = keyfile.save_private_key(key, path, password, allow_unencrypted=allow_unencrypted,
@@ -267,29 +270,47 @@ def request_extensions(*, profile: str | None = None, key_usage: Iterable[str] |
     return out
 
 
+def check_new_output(out: str | os.PathLike[str], *, overwrite: bool = False) -> None:
+    """Refuse to write a new request (or other new file) to ``out`` when it exists and ``overwrite`` is False
+    (FileAccessError, as for key files), or when it is a device, FIFO or socket (NotRegularFileError); ``-``
+    (standard output) is always fine."""
+    name = os.fspath(out)
+    if name == "-":
+        return
+    check_output(name)
+    if not overwrite and os.path.lexists(name):
+        raise FileAccessError(f"{name} exists; give --force to replace it",
+                              message_ru=f"{name} уже существует; чтобы заменить, укажите --force", path=name)
+
+
+def write_request(data: bytes, out: str | os.PathLike[str], *, overwrite: bool = False) -> None:
+    """Write a request's bytes to ``out`` (atomically; ``-`` is standard output), see :func:`check_new_output`."""
+    name = os.fspath(out)
+    check_new_output(name, overwrite=overwrite)
+    try:
+        with open_output(name) as stream:
+            stream.write(data)
+    except OSError as exc:
+        raise FileAccessError(f"{name}: cannot write ({exc.strerror or exc})",
+                              message_ru=f"{name}: не удаётся записать файл", path=name) from None
+
+
 def make_request(signer: pkcs10.RequestSigner, subject: Sequence[tuple[str, str]],
                  extensions: Iterable[x509.Extension] = (), *, out: str | os.PathLike[str] | None = None,
-                 der: bool = False) -> bytes:
-    """Build and sign a request; returns its PEM (or DER) and writes it to ``out`` when given."""
+                 der: bool = False, overwrite: bool = False) -> bytes:
+    """Build and sign a request; returns its PEM (or DER) and writes it to ``out`` when given
+    (:func:`write_request`: an existing file is kept unless ``overwrite``)."""
     request = pkcs10.build_request(list(subject), signer, extensions=extensions)
     data = request.dump() if der else pkcs10.request_pem(request)
     if out is not None:
-        name = os.fspath(out)
-        try:
-            write_atomic(name, data)
-        except OSError as exc:
-            raise FileAccessError(f"{name}: cannot write ({exc.strerror or exc})",
-                                  message_ru=f"{name}: не удаётся записать файл", path=name) from None
+        write_request(data, out, overwrite=overwrite)
     return data
 
 
 def check_request(path: str | os.PathLike[str]) -> pkcs10.RequestInfo:
-    """Read a request file (PEM, DER or base64) and verify its self-signature (see :func:`pkcs10.parse_request`)."""
-    name = os.fspath(path)
-    try:
-        with open(name, "rb") as f:
-            data = f.read((1 << 20) + 1)
-    except OSError as exc:
-        raise FileAccessError(f"{name}: {exc.strerror or exc}", message_ru=f"{name}: ошибка чтения",
-                              path=name) from None
-    return pkcs10.parse_request(data)
+    """Read a request file (PEM, DER or base64) and verify its self-signature (see :func:`pkcs10.parse_request`).
+
+    A regular file of at most 1 MiB (a request is a few KB); FileAccessError, NotRegularFileError or
+    InputTooLargeError otherwise.
+    """
+    return pkcs10.parse_request(read_capped(path, _MAX_REQUEST_FILE, "certificate request"))

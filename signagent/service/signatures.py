@@ -4,9 +4,10 @@
   base64, bundle: the first certificate signs, the others are its chain) and a PKCS#8 key file (password for an
   encrypted one);
 * :func:`sign_file` (software key) / :func:`write_signature` (any signer) -- streams the file through
-  :func:`signagent.cms.signing.sign` into the output, written atomically: a temporary file beside the target,
-  fsync, rename; on any error the temporary file is removed and the target is left as it was (never a partial
-  signature);
+  :func:`signagent.cms.signing.sign` into the output, written by :func:`signagent.fileio.open_output`:
+  atomically (temporary file beside the target, fsync, rename; on any error, Ctrl-C or SIGTERM the temporary
+  file is removed and the target is left as it was, never a partial signature), never over a device or FIFO,
+  ``-`` for standard output. The content is a regular file or ``-`` (standard input);
 * :func:`verify_signature_file` -- reads the signature (DER, PEM or base64), the content for a detached one
   (streamed), extra certificates, trust anchors, intermediates and CRLs (files or directories), and runs
   :func:`signagent.cms.verification.verify` with :func:`signagent.trust.validation.validate` as the chain check;
@@ -19,8 +20,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
-from collections.abc import Iterable, Sequence
+import sys
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO, Literal
@@ -34,7 +35,7 @@ from signagent.cms.signer import Signer, SoftwareSigner
 from signagent.cms.signing import sign
 from signagent.cms.verification import verify
 from signagent.errors import FileAccessError, SignAgentError, UsageError
-from signagent.fileio import fsync_dir, read_capped
+from signagent.fileio import open_input, open_output, read_capped, read_secret, read_stream_capped
 from signagent.trust.validation import validate
 from signagent.x509 import Certificate, load_certificates_path
 
@@ -43,14 +44,12 @@ from .validation import load_certificate_paths, load_crl_paths, parse_time
 __all__ = ["exit_code", "load_signer", "read_password_file", "sign_file", "verify_signature_file", "write_signature"]
 
 PathLike = str | os.PathLike[str]
-_MAX_PASSWORD_FILE = 4096
 
 
 def read_password_file(path: PathLike) -> str:
-    """The password (or PIN) in a file: its first line without the line end."""
-    data = read_capped(path, _MAX_PASSWORD_FILE, "password")
-    text = data.decode("utf-8", errors="strict") if data else ""
-    return text.splitlines()[0] if text else ""
+    """The password (or PIN) in a file: its first line without the line end (:func:`signagent.fileio.read_secret`,
+    the one reader every command uses)."""
+    return read_secret(path, "password")
 
 
 def load_signer(certificate_path: PathLike, key_path: PathLike,
@@ -64,33 +63,6 @@ def load_signer(certificate_path: PathLike, key_path: PathLike,
     signer_cert, *chain = certificates
     key = load_private_key(key_path, password)
     return SoftwareSigner(signer_cert, key), chain
-
-
-@contextlib.contextmanager
-def _atomic_output(path: PathLike):  # type: ignore[no-untyped-def]
-    """A binary stream that becomes ``path`` only when the block ends without an error."""
-    target = Path(path)
-    if target.is_dir():
-        raise FileAccessError(f"{target}: is a directory", message_ru=f"{target}: это каталог")
-    directory = target.parent if str(target.parent) else Path(".")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise FileAccessError(f"{target}: cannot write: {exc.strerror or exc}",
-                              message_ru=f"{target}: невозможно записать файл") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a signature is not secret
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):
-        fsync_dir(directory)
 
 
 def sign_file(path: PathLike, *, certificate_path: PathLike, key_path: PathLike, output_path: PathLike,
@@ -115,15 +87,7 @@ def write_signature(path: PathLike, signer: Signer, *, output_path: PathLike, ch
     out, a wrong PIN) the target is left as it was and no temporary file remains.
     """
     name = os.fspath(path)
-    try:
-        source = open(name, "rb", buffering=0)  # closed by the with-block below, after the output is complete
-    except IsADirectoryError:
-        raise FileAccessError(f"{name}: is a directory", message_ru=f"{name}: это каталог") from None
-    except FileNotFoundError:
-        raise FileAccessError(f"{name}: no such file", message_ru=f"{name}: файл не найден") from None
-    except OSError as exc:
-        raise FileAccessError(f"{name}: {exc.strerror or exc}", message_ru=f"{name}: ошибка чтения") from None
-    with source, _atomic_output(output_path) as out:
+    with _open_content(name) as source, open_output(output_path) as out:
         sink: BinaryIO | PemWriter = PemWriter(out) if pem else out
         try:
             sign(source, signer, detached=detached, certificates=list(chain), signing_time=signing_time,
@@ -132,6 +96,17 @@ def write_signature(path: PathLike, signer: Signer, *, output_path: PathLike, ch
             raise FileAccessError(f"{name}: {exc.strerror or exc}", message_ru=f"{name}: ошибка ввода-вывода") from None
         if isinstance(sink, PemWriter):
             sink.close()
+
+
+@contextlib.contextmanager
+def _open_content(name: str) -> Iterator[BinaryIO]:
+    """The content to sign: a regular file (streamed; its size is known in advance), or standard input for
+    ``-`` (cms.signing spools it to a temporary file, up to its documented cap)."""
+    if name == "-":
+        yield sys.stdin.buffer
+        return
+    with open_input(name) as source:
+        yield source
 
 
 def _too_large(message: str, message_ru: str) -> SignAgentError:
@@ -153,7 +128,13 @@ def verify_signature_file(signature_path: PathLike, *, content_path: PathLike | 
     signature, CmsContentMissingError for a detached one without content, FileAccessError and the loaders'
     format errors for unreadable files.
     """
-    data = read_capped(signature_path, MAX_CMS_SIZE, "signature", _too_large)
+    if content_path is not None and os.fspath(content_path) == "-" and os.fspath(signature_path) == "-":
+        raise UsageError("only one of the signature and the content can be read from standard input",
+                         message_ru="со стандартного ввода можно читать только подпись или только содержимое")
+    if os.fspath(signature_path) == "-":
+        data = read_stream_capped(sys.stdin.buffer, MAX_CMS_SIZE, "signature", _too_large)
+    else:
+        data = read_capped(signature_path, MAX_CMS_SIZE, "signature", _too_large)
     extra = load_certificate_paths(certificate_paths)
     roots = load_certificate_paths(trust_paths) + list(trust_roots)
     if not roots:
@@ -172,7 +153,10 @@ def verify_signature_file(signature_path: PathLike, *, content_path: PathLike | 
                         offline=offline, revocation=revocation,
                         cache_dir=None if cache_dir is None else str(cache_dir))
 
-    return verify(data, content=content_path, extra_certificates=extra, validate_chain=validate_chain, at=when)
+    content: PathLike | BinaryIO | None = content_path
+    if content_path is not None and os.fspath(content_path) == "-":
+        content = sys.stdin.buffer  # streamed through the hash, never held
+    return verify(data, content=content, extra_certificates=extra, validate_chain=validate_chain, at=when)
 
 
 def exit_code(report: CmsVerificationReport) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
@@ -26,6 +26,7 @@ from signagent.x509.loading import load_certificates_path, load_crls
 __all__ = ["exit_code", "load_certificate_paths", "load_crl_paths", "parse_time", "validate_certificate_file"]
 
 PathLike = str | os.PathLike[str]
+_FIRST_YEAR, _LAST_YEAR = 1950, 9998
 _MAX_CRL_FILE = 256 << 20  # the biggest real CRLs (ФНС) are tens of megabytes
 
 
@@ -63,12 +64,24 @@ def load_crl_paths(paths: Iterable[PathLike]) -> list[crl.CertificateList]:
 
 
 def parse_time(text: str) -> datetime:
-    """An ISO-8601 time for ``--at`` (a date alone means its midnight; no zone means UTC)."""
+    """An ISO-8601 time for ``--at`` (a date alone means its midnight; no zone means UTC), in UTC.
+
+    Years 1950..9998 only: X.509 times start in 1950 (RFC 5280 section 4.1.2.5.1: UTCTime years 50-99 are
+    19xx), and the checks compare the time with validity bounds plus tolerances, which must not step outside
+    Python's datetime range (``--at 9999-12-31T23:59:59`` used to end in an OverflowError). UsageError otherwise.
+    """
     try:
-        return datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
+        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        when = when.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise UsageError(f"--at: not an ISO-8601 time: {text!r}",
                          message_ru=f"--at: время не в формате ISO-8601: {text!r}") from None
+    if not _FIRST_YEAR <= when.year <= _LAST_YEAR:
+        raise UsageError(f"--at: the year must be between {_FIRST_YEAR} and {_LAST_YEAR}, not {when.year}",
+                         message_ru=f"--at: год должен быть от {_FIRST_YEAR} до {_LAST_YEAR}, а не {when.year}")
+    return when
 
 
 def validate_certificate_file(path: PathLike, *, trust_paths: Iterable[PathLike] = (),

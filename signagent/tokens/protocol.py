@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Protocol, TextIO, runtime_checkable
 
 from signagent.errors import InvalidTypeError
-from signagent.fileio import read_capped
+from signagent.fileio import read_secret
 from signagent.gost import PublicKey
 from signagent.x509 import Certificate
 
@@ -37,9 +37,6 @@ __all__ = [
     "TokenSigner",
     "cert_id_of",
 ]
-
-
-_MAX_PIN_FILE = 4096
 
 
 def cert_id_of(certificate: Certificate) -> str:
@@ -117,10 +114,11 @@ class StaticPinProvider:
 
     @classmethod
     def from_file(cls, path: str | Path) -> StaticPinProvider:
-        """The PIN from the first line of a file (trailing CR/LF removed) -- the CLI's ``--pin-file``."""
-        data = read_capped(path, _MAX_PIN_FILE, "PIN")  # a PIN file is a line, never megabytes
-        first = data.split(b"\n", 1)[0].rstrip(b"\r")
-        return cls(first)
+        """The PIN from the first line of a file (its line end removed) -- the CLI's ``--pin-file``.
+
+        Read by :func:`signagent.fileio.read_secret`, the one PIN/password reader (regular file, 4 KiB, UTF-8).
+        """
+        return cls(read_secret(path, "PIN"))
 
     def get_pin(self, token_info: TokenInfo, tries_left: int | None) -> bytes | None:
         """The fixed PIN (the call is counted, so tests can see whether a PIN was asked)."""
