@@ -2,18 +2,25 @@
 
 Commands (DESIGN.md section 3; tokens live under ``$PKCS11_SIM_DIR`` or ``--dir``):
 
-    init --label L --pin P --so-pin S [--model M] [--retries N] [--so-retries N]
+    init --label L PIN SO-PIN [--model M] [--retries N] [--so-retries N]
     list [--json]
-    keygen LABEL --curve NAME [--id HEX] [--key-label KL] (--pin P | --pin-file F)
-    import LABEL [--cert FILE] [--key FILE [--key-password PW]] [--id HEX] [--object-label OL] (--pin | --pin-file)
+    keygen LABEL --curve NAME [--id HEX] [--key-label KL] PIN
+    import LABEL [--cert FILE] [--key FILE [KEY-PASSWORD]] [--id HEX] [--object-label OL] PIN
     delete LABEL [--id HEX]                        the whole token, or only the objects with this CKA_ID
-    set-pin LABEL --old P --new P [--so]
-    unblock LABEL --so-pin S --new-pin P
+    set-pin LABEL OLD NEW [--so]
+    unblock LABEL SO-PIN NEW-PIN
     lock LABEL [--so]
     remove LABEL                                   token absent; stops its virtual PC/SC card if one runs
     insert LABEL [--pcsc [--reader N]]             token present; --pcsc also serves it through pcscd/vpcd
     fault LABEL [--fail N --ckr NAME] [--latency MS] [--clear]
-    provision --label L --pin P --so-pin S --profile head|employee|ip|person [--expired|--revoked] [--json]
+    provision --label L PIN SO-PIN --profile head|employee|ip|person [--expired|--revoked] [--json]
+
+Secrets (:mod:`.pinsource`): PIN is ``--pin-file F`` or ``$PKCS11_SIM_PIN`` or ``--pin P`` or a prompt on a terminal;
+likewise SO-PIN (``--so-pin-file``, ``$PKCS11_SIM_SO_PIN``, ``--so-pin``), NEW-PIN (``--new-pin-file``,
+``$PKCS11_SIM_NEW_PIN``, ``--new-pin``), OLD/NEW of set-pin (``--old-file``/``--new-file``, the user or SO PIN's
+variable and ``$PKCS11_SIM_NEW_PIN``, ``--old``/``--new``) and KEY-PASSWORD (``--key-password-file``,
+``$PKCS11_SIM_KEY_PASSWORD``, ``--key-password``). The plain options are a test convenience: a command line is
+readable by every local user.
 
 Exit codes: 0 success; 2 with a one-line reason on stderr for every error (wrong PIN, unknown token, bad usage).
 """
@@ -31,6 +38,7 @@ from signagent.errors import SignAgentError
 from signagent.gost import PrivateKey, curve
 
 from . import constants as C
+from . import pinsource as ps
 from .attributes import as_int
 from .errors import CkrError
 from .provision import VARIANT_FLAGS, default_key_id, provision, store_certificate, store_key_pair
@@ -55,17 +63,14 @@ def _token(ctx: click.Context, label: str) -> TokenStore:
     return _root(ctx).find(label)
 
 
-def _pin(pin: str | None, pin_file: str | None, what: str = "PIN") -> bytes:
-    if pin is not None and pin_file is not None:
-        raise click.UsageError(f"give the {what} with --pin or --pin-file, not both")
-    if pin_file is not None:
-        try:
-            return Path(pin_file).read_bytes().rstrip(b"\r\n")
-        except OSError as exc:
-            raise _Failure(f"cannot read {pin_file}: {exc.strerror}") from None
-    if pin is None:
-        raise click.UsageError(f"the user {what} is required (--pin or --pin-file)")
-    return pin.encode()
+def _secret(secret: ps.Secret, value: str | None, file: str | None, **kwargs: Any) -> bytes:
+    """A required secret (see :mod:`.pinsource`); the command fails with one line when it cannot be had."""
+    try:
+        got = ps.obtain(secret, value, file, **kwargs)
+    except ps.MissingSecretError as exc:
+        raise _Failure(str(exc)) from None
+    assert got is not None
+    return got
 
 
 def _hex_id(value: str | None) -> bytes | None:
@@ -118,20 +123,22 @@ def cli(ctx: click.Context, directory: str | None) -> None:
 
 @cli.command()
 @click.option("--label", required=True)
-@click.option("--pin", required=True, help="User PIN.")
-@click.option("--so-pin", required=True, help="Security officer PIN.")
+@ps.options(ps.USER_PIN)
+@ps.options(ps.SO_PIN)
 @click.option("--model", default=None)
 @click.option("--retries", type=click.IntRange(1, 99), default=DEFAULT_RETRIES, show_default=True,
               help="Wrong user PIN entries before the PIN locks.")
 @click.option("--so-retries", type=click.IntRange(1, 99), default=None, help="Same for the SO PIN.")
 @click.pass_context
-def init(ctx: click.Context, label: str, pin: str, so_pin: str, model: str | None, retries: int,
-         so_retries: int | None) -> None:
+def init(ctx: click.Context, label: str, pin: str | None, pin_file: str | None, so_pin: str | None,
+         so_pin_file: str | None, model: str | None, retries: int, so_retries: int | None) -> None:
     """Create an initialised token with a user and an SO PIN."""
     kwargs: dict[str, Any] = {"retries": retries, "so_retries": so_retries}
     if model:
         kwargs["model"] = model
-    store = _root(ctx).create(label, so_pin.encode(), pin.encode(), **kwargs)
+    user = _secret(ps.USER_PIN, pin, pin_file, confirm=True)
+    so = _secret(ps.SO_PIN, so_pin, so_pin_file, confirm=True)
+    store = _root(ctx).create(label, so, user, **kwargs)
     click.echo(f"token {label!r} in slot {store.slot_id}: {store.path}")
 
 
@@ -161,14 +168,13 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 @click.option("--curve", "curve_name", required=True, help="Parameter set name or OID (e.g. tc26-256-A).")
 @click.option("--id", "key_id", default=None, help="CKA_ID in hex (default: from the public key).")
 @click.option("--key-label", default=None, help="CKA_LABEL of the key pair (default: the token label).")
-@click.option("--pin", default=None)
-@click.option("--pin-file", type=click.Path(dir_okay=False), default=None)
+@ps.options(ps.USER_PIN)
 @click.pass_context
 def keygen(ctx: click.Context, label: str, curve_name: str, key_id: str | None, key_label: str | None,
            pin: str | None, pin_file: str | None) -> None:
     """Generate a GOST R 34.10-2012 key pair on the token."""
     store = _token(ctx, label)
-    token_key = store.check_pin("user", _pin(pin, pin_file))
+    token_key = store.check_pin("user", _secret(ps.USER_PIN, pin, pin_file))
     key = PrivateKey.generate(curve(curve_name))
     cka_id = _hex_id(key_id) or default_key_id(key)
     store_key_pair(store, token_key, key, key_id=cka_id, label=key_label or label, generated=True)
@@ -180,15 +186,15 @@ def keygen(ctx: click.Context, label: str, curve_name: str, key_id: str | None, 
 @click.option("--cert", "cert_file", type=click.Path(dir_okay=False, exists=True), default=None)
 @click.option("--key", "key_file", type=click.Path(dir_okay=False, exists=True), default=None,
               help="PKCS#8 GOST private key (PEM or DER).")
-@click.option("--key-password", default=None)
+@ps.options(ps.KEY_PASSWORD)
 @click.option("--id", "key_id", default=None,
               help="CKA_ID in hex (default: from the public key, so a certificate pairs with its key).")
 @click.option("--object-label", default=None)
-@click.option("--pin", default=None)
-@click.option("--pin-file", type=click.Path(dir_okay=False), default=None)
+@ps.options(ps.USER_PIN)
 @click.pass_context
 def import_(ctx: click.Context, label: str, cert_file: str | None, key_file: str | None, key_password: str | None,
-            key_id: str | None, object_label: str | None, pin: str | None, pin_file: str | None) -> None:
+            key_password_file: str | None, key_id: str | None, object_label: str | None, pin: str | None,
+            pin_file: str | None) -> None:
     """Put a certificate and/or a PKCS#8 private key on the token (same CKA_ID)."""
     if cert_file is None and key_file is None:
         raise click.UsageError("give --cert, --key or both")
@@ -196,10 +202,8 @@ def import_(ctx: click.Context, label: str, cert_file: str | None, key_file: str
     cka_id = _hex_id(key_id)
     name = object_label or label
     if key_file is not None:
-        from signagent.cms.keyfile import load_private_key
-
-        token_key = store.check_pin("user", _pin(pin, pin_file))
-        key = load_private_key(key_file, key_password)
+        token_key = store.check_pin("user", _secret(ps.USER_PIN, pin, pin_file))
+        key = _load_key(key_file, key_password, key_password_file)
         cka_id = cka_id or default_key_id(key)
         store_key_pair(store, token_key, key, key_id=cka_id, label=name, generated=False)
     if cert_file is not None:
@@ -213,6 +217,20 @@ def import_(ctx: click.Context, label: str, cert_file: str | None, key_file: str
             cka_id = streebog256(cert.public_key().to_bytes()).digest()[:20]
         store_certificate(store, der, key_id=cka_id, label=name)
     click.echo(f"imported into {label!r} with id {cka_id.hex() if cka_id else ''}")
+
+
+def _load_key(path: str, value: str | None, file: str | None) -> PrivateKey:
+    """The PKCS#8 key in ``path``; its password from the usual sources, asked for on a terminal if it needs one."""
+    from signagent.cms.keyfile import PasswordRequiredError, load_private_key
+
+    password = ps.obtain(ps.KEY_PASSWORD, value, file, required=False)
+    try:
+        return load_private_key(path, password)
+    except PasswordRequiredError:
+        if password is not None or sys.stdin is None or not sys.stdin.isatty():
+            raise _Failure(f"{path} is encrypted: give --key-password-file FILE or set "
+                           f"${ps.KEY_PASSWORD.env}") from None
+    return load_private_key(path, ps.prompt(ps.KEY_PASSWORD))
 
 
 @cli.command()
@@ -237,24 +255,30 @@ def delete(ctx: click.Context, label: str, key_id: str | None) -> None:
 
 @cli.command("set-pin")
 @click.argument("label")
-@click.option("--old", required=True)
-@click.option("--new", required=True)
+@ps.options(ps.USER_PIN, option="--old", dest="old")
+@ps.options(ps.NEW_PIN, option="--new", dest="new")
 @click.option("--so", is_flag=True, help="Change the SO PIN instead of the user PIN.")
 @click.pass_context
-def set_pin(ctx: click.Context, label: str, old: str, new: str, so: bool) -> None:
+def set_pin(ctx: click.Context, label: str, old: str | None, old_file: str | None, new: str | None,
+            new_file: str | None, so: bool) -> None:
     """Change the user (or SO) PIN; keys stay usable."""
-    _token(ctx, label).change_pin("so" if so else "user", old.encode(), new.encode())
+    current = ps.SO_PIN if so else ps.USER_PIN
+    old_pin = _secret(current, old, old_file, option="--old")
+    new_pin = _secret(ps.NEW_PIN, new, new_file, option="--new", confirm=True)
+    _token(ctx, label).change_pin("so" if so else "user", old_pin, new_pin)
     click.echo("PIN changed")
 
 
 @cli.command()
 @click.argument("label")
-@click.option("--so-pin", required=True)
-@click.option("--new-pin", required=True)
+@ps.options(ps.SO_PIN)
+@ps.options(ps.NEW_PIN)
 @click.pass_context
-def unblock(ctx: click.Context, label: str, so_pin: str, new_pin: str) -> None:
+def unblock(ctx: click.Context, label: str, so_pin: str | None, so_pin_file: str | None, new_pin: str | None,
+            new_pin_file: str | None) -> None:
     """Unblock (reset) the user PIN with the SO PIN; keys stay usable."""
-    _token(ctx, label).unblock(so_pin.encode(), new_pin.encode())
+    so = _secret(ps.SO_PIN, so_pin, so_pin_file)
+    _token(ctx, label).unblock(so, _secret(ps.NEW_PIN, new_pin, new_pin_file, confirm=True))
     click.echo("user PIN reset")
 
 
@@ -334,8 +358,8 @@ def fault(ctx: click.Context, label: str, fail_next: int | None, ckr: str | None
 
 @cli.command("provision")
 @click.option("--label", required=True)
-@click.option("--pin", required=True)
-@click.option("--so-pin", required=True)
+@ps.options(ps.USER_PIN)
+@ps.options(ps.SO_PIN)
 @click.option("--profile", type=click.Choice(["head", "employee", "ip", "person"]), required=True)
 @click.option("--expired", is_flag=True, help="An expired certificate (head profile).")
 @click.option("--revoked", is_flag=True, help="A revoked certificate (head profile).")
@@ -345,14 +369,17 @@ def fault(ctx: click.Context, label: str, fail_next: int | None, ckr: str | None
               help="Use this generated test PKI instead of making one in the token directory.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def provision_(ctx: click.Context, label: str, pin: str, so_pin: str, profile: str, expired: bool, revoked: bool,
-               model: str | None, retries: int | None, pki_dir: str | None, as_json: bool) -> None:
+def provision_(ctx: click.Context, label: str, pin: str | None, pin_file: str | None, so_pin: str | None,
+               so_pin_file: str | None, profile: str, expired: bool, revoked: bool, model: str | None,
+               retries: int | None, pki_dir: str | None, as_json: bool) -> None:
     """Make a token with a test-PKI key and certificate; print the root and intermediate certificate paths."""
     if expired and revoked:
         raise click.UsageError("--expired and --revoked exclude each other")
     variant = "expired" if expired else "revoked" if revoked else "valid"
     assert variant in ("valid", *VARIANT_FLAGS)
-    result = provision(_root(ctx), label=label, pin=pin.encode(), so_pin=so_pin.encode(), profile=profile,
+    user = _secret(ps.USER_PIN, pin, pin_file)
+    so = _secret(ps.SO_PIN, so_pin, so_pin_file)
+    result = provision(_root(ctx), label=label, pin=user, so_pin=so, profile=profile,
                        variant=variant, model=model, retries=retries,
                        pki_dir=Path(pki_dir) if pki_dir else None)
     if as_json:

@@ -460,6 +460,8 @@ class Engine:
             raise CkrError(C.CKR_USER_ANOTHER_ALREADY_LOGGED_IN)
         if user_type == C.CKU_SO and any(o.slot == s.slot and not o.rw for o in self._sessions.values()):
             raise CkrError(C.CKR_SESSION_READ_ONLY_EXISTS)
+        # check_pin spends the try on disk before comparing (as a card does), so a C_Login killed half-way has
+        # used it: PKCS#11 v2.40 section 5.6 leaves the counter to the token, and this token counts like a card.
         token_key = s.store.check_pin("so" if user_type == C.CKU_SO else "user", bytes(pin))
         self._logins[s.slot] = _Login(user_type, token_key, s.epoch)
 

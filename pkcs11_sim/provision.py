@@ -3,8 +3,15 @@
 * :func:`store_key_pair` -- a GOST private key (sealed under the token key) and its public key object, same CKA_ID;
 * :func:`store_certificate` -- an X.509 certificate object;
 * :func:`provision` -- a token holding a test-PKI end entity's key and certificate (DESIGN.md section 3): the test
-  PKI is generated into the token directory's ``pki/`` unless one is there already (or ``pki_dir`` names one),
+  PKI is generated into the token directory's ``test-ca/`` unless one is there already (or ``pki_dir`` names one),
   and its root and intermediate certificates are written next to the token state.
+
+Key material at rest: the end entity's private key ends up only inside the token, sealed under the token key --
+once stored, its file in ``test-ca/keys/`` is removed, so no clear copy lies beside the token. ``test-ca/`` keeps
+the certificates, CRLs and the keys of the CAs and of the end entities not (yet) put on a token, as a test CA
+must to issue more; it is 0700 with 0600 key files, whatever the umask. A ``pki_dir`` given by the caller is the
+caller's: nothing in it is moved or removed. A token directory made by an older version with a ``pki/`` holding
+every key in clear is moved to ``test-ca/`` and tightened at the next provisioning.
 
 Objects get the attributes real tokens give them (see :mod:`.objects`): private keys private, sensitive, not
 extractable, with CKA_SIGN; public keys and certificates public.
@@ -12,6 +19,7 @@ extractable, with CKA_SIGN; public keys and certificates public.
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +30,13 @@ from signagent.gost import PrivateKey, streebog256
 from . import constants as C
 from .attributes import TRUE, oid_der, ulong
 from .objects import build
-from .store import SimRoot, TokenStore
+from .store import FILE_MODE, SimRoot, TokenStore, private_dir
 
 __all__ = ["Provisioned", "default_key_id", "provision", "store_certificate", "store_key_pair"]
 
 VARIANT_FLAGS = ("expired", "revoked")
+CA_DIR = "test-ca"
+LEGACY_PKI_DIR = "pki"
 
 
 def default_key_id(key: PrivateKey) -> bytes:
@@ -121,16 +131,50 @@ def _entity_name(profile: str, variant: str) -> str:
     return variant
 
 
-def _load_pki_entity(pki_dir: Path, entity: str) -> tuple[PrivateKey, bytes, Path, Path, Path]:
-    """(key, certificate DER, its path, root PEM path, intermediate PEM path) from a generated test PKI."""
+def _load_pki_entity(pki_dir: Path, entity: str) -> tuple[PrivateKey | None, bytes, Path, Path, Path]:
+    """(key or None when its file is gone, certificate DER, its path, root PEM path, intermediate PEM path)."""
     from signagent.cms.keyfile import load_private_key
 
     cert_path = pki_dir / "certs" / f"{entity}.cer"
-    key_path = pki_dir / "keys" / f"{entity}.key.pem"
-    if not cert_path.is_file() or not key_path.is_file():
-        raise InvalidInputError(f"the test PKI in {pki_dir} has no {entity} certificate and key")
-    return (load_private_key(key_path), cert_path.read_bytes(), cert_path,
+    key_path = _key_path(pki_dir, entity)
+    if not cert_path.is_file():
+        raise InvalidInputError(f"the test PKI in {pki_dir} has no {entity} certificate")
+    key = load_private_key(key_path) if key_path.is_file() else None
+    return (key, cert_path.read_bytes(), cert_path,
             pki_dir / "certs" / "root.pem", pki_dir / "certs" / "inter.pem")
+
+
+def _key_path(pki_dir: Path, entity: str) -> Path:
+    return pki_dir / "keys" / f"{entity}.key.pem"
+
+
+def _own_test_ca(store: TokenStore) -> Path:
+    """The token's own test PKI directory, made (or moved from the old ``pki/``) and tightened: 0700, keys 0600."""
+    ca = store.path / CA_DIR
+    legacy = store.path / LEGACY_PKI_DIR
+    if not (ca / "manifest.json").is_file() and (legacy / "manifest.json").is_file():
+        os.replace(legacy, ca)
+    if not (ca / "manifest.json").is_file():
+        from signagent.testpki import generate
+
+        private_dir(ca)
+        generate(ca)
+    private_dir(ca)
+    private_dir(ca / "keys")
+    for key_file in (ca / "keys").iterdir():
+        if key_file.is_file() and not key_file.is_symlink() and (key_file.stat().st_mode & 0o777) != FILE_MODE:
+            os.chmod(key_file, FILE_MODE)
+    return ca
+
+
+def _holds_certificate(store: TokenStore, der: bytes) -> bytes | None:
+    """The CKA_ID of a certificate object on the token with exactly these bytes, or None."""
+    from .attributes import as_int
+
+    for obj in store.objects().values():
+        if as_int(obj.attrs[C.CKA_CLASS]) == C.CKO_CERTIFICATE and obj.attrs.get(C.CKA_VALUE) == der:
+            return obj.attrs.get(C.CKA_ID, b"")
+    return None
 
 
 def provision(root: SimRoot, *, label: str, pin: bytes, so_pin: bytes, profile: str, variant: str = "valid",
@@ -139,7 +183,9 @@ def provision(root: SimRoot, *, label: str, pin: bytes, so_pin: bytes, profile: 
 
     ``variant`` is "valid", "expired" or "revoked" (the last two exist for the head profile). An existing token
     must accept ``pin``. The root and intermediate certificates are copied to ``<token dir>/root.pem`` and
-    ``<token dir>/intermediate.pem``.
+    ``<token dir>/intermediate.pem``. With the token's own test PKI (no ``pki_dir``), the end entity's key file is
+    removed once the key is on the token; provisioning the same entity again finds its certificate there and adds
+    nothing.
     """
     entity = _entity_name(profile, variant)
     try:
@@ -152,17 +198,24 @@ def provision(root: SimRoot, *, label: str, pin: bytes, so_pin: bytes, profile: 
             kwargs["retries"] = retries
         store = root.create(label, so_pin, pin, **kwargs)  # type: ignore[arg-type]
     token_key = store.check_pin("user", pin)
-    pki = Path(pki_dir) if pki_dir is not None else store.path / "pki"
-    if not (pki / "manifest.json").is_file():
-        if pki_dir is not None:
+    own = pki_dir is None
+    if own:
+        pki = _own_test_ca(store)
+    else:
+        pki = Path(pki_dir)  # type: ignore[arg-type]
+        if not (pki / "manifest.json").is_file():
             raise InvalidInputError(f"no test PKI in {pki} (manifest.json missing)")
-        from signagent.testpki import generate
-
-        generate(pki)
     key, cert_der, cert_path, root_pem, inter_pem = _load_pki_entity(pki, entity)
-    key_id = default_key_id(key)
-    store_key_pair(store, token_key, key, key_id=key_id, label=entity, generated=False)
-    store_certificate(store, cert_der, key_id=key_id, label=entity)
+    key_id = _holds_certificate(store, cert_der)
+    if key_id is None:
+        if key is None:
+            raise InvalidInputError(f"the test PKI in {pki} has no {entity} key (it was moved onto a token)")
+        key_id = default_key_id(key)
+        store_key_pair(store, token_key, key, key_id=key_id, label=entity, generated=False)
+        store_certificate(store, cert_der, key_id=key_id, label=entity)
+    if own:
+        # The key now lives sealed in the token only (issue 10, defect 8): no clear copy beside it.
+        _key_path(pki, entity).unlink(missing_ok=True)
     root_out = store.path / "root.pem"
     inter_out = store.path / "intermediate.pem"
     shutil.copyfile(root_pem, root_out)

@@ -11,7 +11,9 @@ stream construction built from HMAC (encrypt-then-MAC):
 
 The associated data binds a sealed value to its place (which token, which object, which attribute), so values
 cannot be swapped between objects in the JSON file unnoticed. A real token keeps keys in tamper-resistant hardware;
-this only keeps a copied store directory from yielding keys without a PIN.
+this only keeps a copied store directory from yielding keys without a PIN. Key values are sealed under the random
+token key, and the token key under the key-encryption key of each PIN's derivation (:mod:`pkcs11_sim.pinkdf`), so
+a copied store yields its keys at that derivation's cost per guessed PIN, no cheaper.
 """
 
 from __future__ import annotations

@@ -4,18 +4,28 @@ Layout of a token directory (its name is derived from the label; the label itsel
 
     token.json     the whole token state (below), replaced atomically on every change
     .lock          fcntl lock file serialising writers across processes
-    pki/ ...       test PKI files written by ``pkcs11-sim provision`` (not part of the state)
+    test-ca/ ...   the test PKI made by ``pkcs11-sim provision`` (not part of the state; see :mod:`.provision`)
+
+Modes are set explicitly, whatever the umask: a token directory is 0700, its state and lock files 0600 (the
+state holds the sealed keys and the PIN verifiers; see :mod:`.pinkdf` for what that protection is worth). A
+token directory made by an older version is tightened at its next change.
 
 ``token.json`` holds: format, generation (incremented by every write), slot id, label, serial, model,
 manufacturer, presence (``present`` and a ``presence_epoch`` bumped by every remove/insert, so sessions opened
 before a removal stay dead after re-insertion), PIN records, the next object uid, the objects and the fault
 injection settings.
 
-PINs: a record per role (``user``, ``so``) with a random salt, the PBKDF2-HMAC-Streebog-512 iteration count
-(R 50.1.111-2016), a verifier, the retry counter and the *token key* sealed under a key derived from that PIN.
-One PBKDF2 run gives 96 bytes: the first 32 are the verifier, the last 64 the key-encryption key. The token key (64
+PINs: a record per role (``user``, ``so``) with a random salt, the derivation scheme and its parameters
+(:mod:`.pinkdf`: scrypt; records of format 1 name PBKDF2-HMAC-Streebog-512 iterations and are re-derived at the
+next right PIN), a verifier, the retry counter and the *token key* sealed under a key derived from that PIN. One
+derivation gives 96 bytes: the first 32 are the verifier, the last 64 the key-encryption key. The token key (64
 random bytes) seals every private key value (:mod:`pkcs11_sim.sealing`), so a PIN change, InitPIN by the SO or an SO
 unblock only re-wraps the token key and no key material is lost -- the scheme SoftHSM uses.
+
+A PIN check works like a card's (ISO/IEC 7816-4 section 11.5.6 VERIFY, PKCS#11 v2.40 section 5.6 C_Login): the
+retry counter is decremented and the change made durable *before* the PIN is compared; a right PIN then restores
+the counter. A process killed in between has used a try, and nothing observable before the decrement is on disk
+depends on whether the PIN was right: both outcomes write the state the same way afterwards.
 
 Crash safety: a change is read-modify-write under an exclusive ``fcntl.flock`` on ``.lock``; the new state goes to
 a temporary file in the same directory which is fsynced, renamed over ``token.json`` (atomic on POSIX) and the
@@ -41,9 +51,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from signagent.errors import InvalidInputError
-from signagent.gost import pbkdf2_streebog512
 
 from . import constants as C
+from . import pinkdf, testhooks
 from .errors import CkrError
 from .sealing import SealError, seal, unseal
 
@@ -51,7 +61,6 @@ __all__ = [
     "DEFAULT_RETRIES",
     "MAX_PIN_LEN",
     "MIN_PIN_LEN",
-    "PBKDF2_ITERATIONS",
     "SimRoot",
     "StoredObject",
     "TokenExistsError",
@@ -63,9 +72,11 @@ __all__ = [
 
 STATE_FILE = "token.json"
 LOCK_FILE = ".lock"
-FORMAT = 1
+FORMAT = 2
+READABLE_FORMATS = (1, 2)  # format 1: PBKDF2 PIN records only, no "pin_kdf" policy
 DEFAULT_RETRIES = 10
-PBKDF2_ITERATIONS = 2000
+DIR_MODE = 0o700
+FILE_MODE = 0o600
 MIN_PIN_LEN = 4
 MAX_PIN_LEN = 32
 DEFAULT_MODEL = "pkcs11-sim GOST"
@@ -115,8 +126,9 @@ def atomic_write(path: Path, data: bytes) -> None:
     itself is durable).
     """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
     try:
+        os.fchmod(fd, FILE_MODE)  # the umask only narrows O_CREAT's mode; say it outright
         view = memoryview(data)
         while view:
             written = os.write(fd, view)
@@ -136,7 +148,7 @@ def atomic_write(path: Path, data: bytes) -> None:
 @contextlib.contextmanager
 def _locked(lock_path: Path) -> Iterator[None]:
     """Exclusive fcntl lock on ``lock_path`` (created if missing); released on exit, also by process death."""
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, FILE_MODE)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -144,10 +156,22 @@ def _locked(lock_path: Path) -> Iterator[None]:
         os.close(fd)  # closing the descriptor drops the flock
 
 
-def _derive(pin: bytes, salt: bytes, iterations: int) -> tuple[bytes, bytes]:
-    """(verifier, key-encryption key) from one PBKDF2-HMAC-Streebog-512 run (R 50.1.111-2016)."""
-    out = pbkdf2_streebog512(pin, salt, iterations, 96)
-    return out[:32], out[32:]
+def _derive(pin: bytes, salt: bytes, kdf: dict[str, Any]) -> tuple[bytes, bytes]:
+    """(verifier, key-encryption key) of a PIN under a record's scheme (:func:`.pinkdf.derive`)."""
+    return pinkdf.derive(pin, salt, kdf)
+
+
+def private_dir(path: Path) -> None:
+    """Make ``path`` (and missing parents) a directory and set its mode to 0700, whatever the umask."""
+    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    if (path.stat().st_mode & 0o777) != DIR_MODE:
+        os.chmod(path, DIR_MODE)
+
+
+def _policy(state: dict[str, Any]) -> dict[str, Any]:
+    """The token's PIN derivation for new records (format-1 states have none: the current default)."""
+    policy = state.get("pin_kdf")
+    return policy if isinstance(policy, dict) else pinkdf.scrypt_params()
 
 
 def _check_pin_format(pin: bytes) -> None:
@@ -210,16 +234,16 @@ class TokenStore:
         except ValueError:
             # Cannot happen with atomic writes unless someone edited the file by hand.
             raise CkrError(C.CKR_TOKEN_NOT_RECOGNIZED, f"unreadable token state {self.state_path}") from None
-        if not isinstance(state, dict) or state.get("format") != FORMAT:
+        if not isinstance(state, dict) or state.get("format") not in READABLE_FORMATS:
             raise CkrError(C.CKR_TOKEN_NOT_RECOGNIZED, f"unknown token state format in {self.state_path}")
         return state
 
-    def update(self, change: Callable[[dict[str, Any]], T]) -> T:
+    def update(self, change: Callable[[dict[str, Any]], T], *, always_write: bool = False) -> T:
         """Apply ``change`` to a fresh copy of the state under the token's lock and commit it atomically.
 
         ``change`` mutates the state it is given and returns a result. If it raises :class:`CkrError` after
-        mutating (a wrong PIN decrements the counter and then fails), the mutation is still committed and the
-        error re-raised; nothing is written when the state is unchanged.
+        mutating, the mutation is still committed and the error re-raised; nothing is written when the state is
+        unchanged, unless ``always_write`` (then the generation is bumped and the file rewritten all the same).
         """
         with _locked(self.path / LOCK_FILE):
             state = self._read()
@@ -230,12 +254,23 @@ class TokenStore:
                 result = change(state)
             except CkrError as exc:
                 failure = exc
-            if json.dumps(state, sort_keys=True) != before:
+            if always_write or json.dumps(state, sort_keys=True) != before:
                 state["generation"] = int(state.get("generation", 0)) + 1
+                state["format"] = FORMAT
+                state.setdefault("pin_kdf", _policy(state))
+                self._tighten()
                 atomic_write(self.state_path, json.dumps(state, sort_keys=True, indent=1).encode())
             if failure is not None:
                 raise failure
             return result
+
+    def _tighten(self) -> None:
+        """0700 on the token directory and 0600 on its state, for directories made before modes were set."""
+        if (self.path.stat().st_mode & 0o777) != DIR_MODE:
+            os.chmod(self.path, DIR_MODE)
+        lock = self.path / LOCK_FILE
+        if (lock.stat().st_mode & 0o777) != FILE_MODE:
+            os.chmod(lock, FILE_MODE)
 
     # --- token information -------------------------------------------------------------------------------------
     @property
@@ -276,11 +311,11 @@ class TokenStore:
     def _new_pin_record(self, state: dict[str, Any], role: str, pin: bytes, token_key: bytes,
                         max_tries: int) -> dict[str, Any]:
         salt = os.urandom(16)
-        iterations = int(state.get("pbkdf2_iterations", PBKDF2_ITERATIONS))
-        verifier, kek = _derive(bytes(pin), salt, iterations)
+        kdf = dict(_policy(state))
+        verifier, kek = _derive(bytes(pin), salt, kdf)
         return {
             "salt": salt.hex(),
-            "iterations": iterations,
+            "kdf": kdf,
             "verifier": verifier.hex(),
             "wrapped_key": seal(kek, token_key, self._aad(state, role)).hex(),
             "tries_left": max_tries,
@@ -288,44 +323,63 @@ class TokenStore:
         }
 
     def check_pin(self, role: str, pin: bytes) -> bytes:
-        """Verify the ``"user"`` or ``"so"`` PIN and return the token key.
+        """Verify the ``"user"`` or ``"so"`` PIN and return the token key, counting the try as a card does.
 
-        A wrong PIN decrements the retry counter (committed) and raises CKR_PIN_INCORRECT; a counter at 0 raises
-        CKR_PIN_LOCKED without checking; a right PIN resets the counter. CKR_USER_PIN_NOT_INITIALIZED when the
-        user PIN was never set.
+        1. Under the lock: CKR_USER_PIN_NOT_INITIALIZED when the PIN was never set, CKR_PIN_LOCKED at a counter of
+           0 (nothing checked); else the counter is decremented and the state committed (fsync'd, atomic) --
+           before anything is compared, so a process killed from here on has spent the try.
+        2. Outside the lock: the derivation (tens of milliseconds) and the comparison.
+        3. Under the lock again, written on both outcomes alike: a wrong PIN keeps the decrement and raises
+           CKR_PIN_INCORRECT (the try that empties the counter still says "incorrect", the next says "locked", as
+           real tokens do); a right one restores the full counter, re-derives a legacy record with the token's
+           current scheme, and returns the token key.
         """
         if not isinstance(pin, bytes | bytearray):
             raise CkrError(C.CKR_ARGUMENTS_BAD, "a PIN must be bytes")
         pin = bytes(pin)
-        # PBKDF2 runs outside the lock (it takes tens of milliseconds); the counter is then updated under it.
-        rec = self.load()["pins"].get(role)
-        if rec is None:
-            raise CkrError(C.CKR_USER_PIN_NOT_INITIALIZED)
-        if int(rec["tries_left"]) <= 0:
-            raise CkrError(C.CKR_PIN_LOCKED)
-        verifier, kek = _derive(pin, bytes.fromhex(rec["salt"]), int(rec["iterations"]))
-        good = hmac.compare_digest(verifier, bytes.fromhex(rec["verifier"]))
-        salt_seen = rec["salt"]
 
-        def apply(state: dict[str, Any]) -> bytes:
+        def take_try(state: dict[str, Any]) -> dict[str, Any]:
+            rec = state["pins"].get(role)
+            if rec is None:
+                raise CkrError(C.CKR_USER_PIN_NOT_INITIALIZED)
+            if int(rec["tries_left"]) <= 0:
+                raise CkrError(C.CKR_PIN_LOCKED)
+            rec["tries_left"] = int(rec["tries_left"]) - 1
+            return {**rec, "_aad": self._aad(state, role), "_policy": _policy(state)}
+
+        seen = self.update(take_try)
+        testhooks.reached("after-pin-decrement")
+
+        kdf = pinkdf.record_kdf(seen)
+        verifier, kek = _derive(pin, bytes.fromhex(seen["salt"]), kdf)
+        good = hmac.compare_digest(verifier, bytes.fromhex(seen["verifier"]))
+        token_key: bytes | None = None
+        upgraded: dict[str, Any] | None = None
+        if good:
+            try:
+                token_key = unseal(kek, bytes.fromhex(seen["wrapped_key"]), seen["_aad"])
+            except SealError:
+                token_key = None
+            if token_key is not None and not pinkdf.is_current(kdf, seen["_policy"]):
+                upgraded = self._new_pin_record(self.load(), role, pin, token_key, int(seen["max_tries"]))
+
+        def settle(state: dict[str, Any]) -> bytes:
             current = state["pins"].get(role)
             if current is None:
                 raise CkrError(C.CKR_USER_PIN_NOT_INITIALIZED)
-            if current["salt"] != salt_seen:  # the PIN changed meanwhile: judge against the new record
+            if current["salt"] != seen["salt"]:  # the PIN changed meanwhile: the try stays spent
                 raise CkrError(C.CKR_PIN_INCORRECT, "the PIN changed during the check")
-            if int(current["tries_left"]) <= 0:
-                raise CkrError(C.CKR_PIN_LOCKED)
             if not good:
-                current["tries_left"] = int(current["tries_left"]) - 1
-                # Like real tokens, the attempt that uses up the counter still says "incorrect"; the next says "locked".
                 raise CkrError(C.CKR_PIN_INCORRECT)
             current["tries_left"] = int(current["max_tries"])
-            try:
-                return unseal(kek, bytes.fromhex(current["wrapped_key"]), self._aad(state, role))
-            except SealError:
-                raise CkrError(C.CKR_DEVICE_ERROR, "the token key does not unwrap") from None
+            if token_key is None:
+                raise CkrError(C.CKR_DEVICE_ERROR, "the token key does not unwrap")
+            if upgraded is not None:
+                state["pins"][role] = {**upgraded, "tries_left": int(current["max_tries"]),
+                                       "max_tries": int(current["max_tries"])}
+            return token_key
 
-        return self.update(apply)
+        return self.update(settle, always_write=True)
 
     def change_pin(self, role: str, old_pin: bytes, new_pin: bytes) -> None:
         """C_SetPIN: verify ``old_pin`` (counting tries) and re-wrap the token key under ``new_pin``."""
@@ -550,8 +604,12 @@ class SimRoot:
 
     def create(self, label: str, so_pin: bytes, user_pin: bytes | None = None, *, model: str = DEFAULT_MODEL,
                retries: int = DEFAULT_RETRIES, so_retries: int | None = None,
-               iterations: int = PBKDF2_ITERATIONS) -> TokenStore:
-        """A new initialised token (the directory appears atomically). TokenExistsError for a taken label."""
+               kdf_log2_n: int = pinkdf.DEFAULT_LOG2_N) -> TokenStore:
+        """A new initialised token (the directory appears atomically, mode 0700). TokenExistsError for a taken label.
+
+        ``kdf_log2_n`` sets the PIN derivation's cost (scrypt N = 2**kdf_log2_n, see :mod:`.pinkdf`); lower it
+        only for tests.
+        """
         if not label or len(label.encode()) > 32:
             raise InvalidInputError("a token label has 1 to 32 bytes of UTF-8")
         if retries < 1 or (so_retries is not None and so_retries < 1):
@@ -559,7 +617,8 @@ class SimRoot:
         _check_pin_format(so_pin)
         if user_pin is not None:
             _check_pin_format(user_pin)
-        self.path.mkdir(parents=True, exist_ok=True)
+        if not self.path.is_dir():
+            private_dir(self.path)  # a root we make is ours alone; an existing one keeps its mode
         with _locked(self.path / LOCK_FILE):
             existing = self.tokens()
             if any(s.label == label for s in existing):
@@ -583,7 +642,7 @@ class SimRoot:
                 "manufacturer": MANUFACTURER,
                 "present": True,
                 "presence_epoch": 0,
-                "pbkdf2_iterations": iterations,
+                "pin_kdf": pinkdf.scrypt_params(kdf_log2_n),
                 "retries": {"user": retries, "so": so_retries or retries},
                 "pins": {"user": None, "so": None},
                 "next_uid": 1,
@@ -591,7 +650,8 @@ class SimRoot:
                 "faults": {"fail_next": 0, "ckr": C.CKR_DEVICE_ERROR, "latency_ms": 0},
             }
             tmp_dir = self.path / f".new-{secrets.token_hex(6)}"
-            tmp_dir.mkdir()
+            tmp_dir.mkdir(mode=DIR_MODE)
+            os.chmod(tmp_dir, DIR_MODE)
             store = TokenStore(tmp_dir)
             state["pins"]["so"] = store._new_pin_record(state, "so", bytes(so_pin), token_key,
                                                         state["retries"]["so"])

@@ -25,16 +25,19 @@ export SIGNAGENT_KEYS_DIR="$DEMO/keys"
 SIGNAGENT_PKCS11_MODULES="$("$VENV/bin/python" -c 'import pkcs11_sim; print(pkcs11_sim.module_path())')"
 export SIGNAGENT_PKCS11_MODULES
 
+# The PINs go through files readable by the user only, never on a command line (/proc/PID/cmdline is public).
+umask 077
+printf '%s\n' "$PIN" > "$DEMO/pin"
+printf '%s\n' 87654321 > "$DEMO/so-pin"
+
 TOKEN_DIR="$PKCS11_SIM_DIR/Demo_Head"
 if [ ! -f "$TOKEN_DIR/token.json" ]; then
     echo "== making the simulated token «$LABEL» (test PKI, head of an organisation)"
-    "$VENV/bin/pkcs11-sim" provision --label "$LABEL" --pin "$PIN" --so-pin 87654321 --profile head
+    "$VENV/bin/pkcs11-sim" provision --label "$LABEL" --pin-file "$DEMO/pin" --so-pin-file "$DEMO/so-pin" \
+        --profile head
 fi
 ROOT="$TOKEN_DIR/root.pem"
 INTER="$TOKEN_DIR/intermediate.pem"
-# The PIN goes through a file readable by the user only, never on the agent's command line.
-umask 077
-printf '%s\n' "$PIN" > "$DEMO/pin"
 
 run() { echo; printf '$ signagent'; printf ' %q' "$@"; echo; "$VENV/bin/signagent" "$@"; }
 

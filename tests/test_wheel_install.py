@@ -48,7 +48,7 @@ def test_wheel_in_a_fresh_venv_lists_the_simulator_and_signs(tmp_path: Path) -> 
     (work / "so-pin").write_text("87654321\n")
     os.chmod(work / "pin", 0o600)
     bin_ = venv / "bin"
-    _run([str(bin_ / "pkcs11-sim"), "provision", "--label", "HEAD", "--pin", "1234", "--so-pin", "87654321",
+    _run([str(bin_ / "pkcs11-sim"), "provision", "--label", "HEAD", "--pin-file", "pin", "--so-pin-file", "so-pin",
           "--profile", "head"], cwd=work, env=env)
     tokens = json.loads(_run([str(bin_ / "signagent"), "tokens", "--json"], cwd=work, env=env).stdout)
     assert "HEAD" in json.dumps(tokens, ensure_ascii=False)

@@ -253,6 +253,8 @@ class Card:
             return b"", self._tries_sw()
         self._token_key = None  # a failed verification leaves the PIN unverified
         try:
+            # The counter is the token's (shared with C_Login) and is decremented on disk before the comparison,
+            # then restored on success: ISO/IEC 7816-4:2013 section 11.5.6 VERIFY as a card's chip does it.
             self._token_key = self.store.check_pin("user", cmd.data)
         except CkrError as exc:
             if exc.rv == C.CKR_PIN_INCORRECT:

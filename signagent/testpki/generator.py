@@ -4,7 +4,9 @@ Layout written under ``out_dir`` (it mirrors the URLs the certificates name, so 
 answers the CRL distribution point and caIssuers addresses):
 
     certs/<name>.pem, certs/<name>.cer      certificate, PEM and DER
-    keys/<name>.key.pem                     PKCS#8 private key, the layout OpenSSL's GOST engine writes
+    keys/<name>.key.pem                     PKCS#8 private key, the layout OpenSSL's GOST engine writes; the
+                                            files are 0600 and keys/ 0700 whatever the umask (clear keys: the
+                                            test PKI's CA keys mint any certificate)
     crl/<name>.crl, crl/<name>.crl.pem      CRLs: root, inter (current), inter_expired
     chain.pem                               intermediate + root
     manifest.json                           every file, serial, thumbprint, profile and variant
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -244,10 +247,27 @@ def _issue_ca(ca: CaSpec, spec: PkiSpec, now: datetime, rng: _Entropy, key: Priv
     )
 
 
-def _write(path: Path, data: bytes) -> None:
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def _write(path: Path, data: bytes, *, private: bool = False) -> None:
+    """Write ``data`` to ``path``; ``private`` (a key): the file 0600 in a 0700 directory, set explicitly."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        if not private:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            return
+        path.parent.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+        os.chmod(path.parent, PRIVATE_DIR_MODE)  # the umask narrows mkdir's mode, and the directory may be old
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, PRIVATE_FILE_MODE)
+        try:
+            os.fchmod(fd, PRIVATE_FILE_MODE)  # before any byte: an existing 0644 file is narrowed first
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise FileAccessError(f"cannot write {path}: {exc.strerror}", message_ru=f"не удаётся записать {path}",
                               path=str(path)) from exc
@@ -261,7 +281,7 @@ def _save_cert(out: Path, item: Issued) -> None:
     }
     _write(item.paths["pem"], item.pem)
     _write(item.paths["der"], item.der)
-    _write(item.paths["key"], item.key_pem)
+    _write(item.paths["key"], item.key_pem, private=True)
 
 
 def _save_crl(out: Path, item: IssuedCrl) -> None:

@@ -116,7 +116,8 @@ def test_provision_then_sign_through_the_engine(sim, capsys) -> None:
     out = json.loads(capsys.readouterr().out)
     root_pem, inter_pem = Path(out["root_certificate"]), Path(out["intermediate_certificate"])
     assert root_pem.read_bytes().startswith(b"-----BEGIN CERTIFICATE-----") and inter_pem.is_file()
-    assert root_pem.parent == Path(out["token_dir"]) and (Path(out["token_dir"]) / "pki" / "manifest.json").is_file()
+    token_dir = Path(out["token_dir"])
+    assert root_pem.parent == token_dir and (token_dir / "test-ca" / "manifest.json").is_file()
     assert sim("provision", "--label", "emp", "--pin", PIN, "--so-pin", SO, "--profile", "employee",
                "--pki", out["pki_dir"]) == 0
     assert "root certificate:" in capsys.readouterr().out

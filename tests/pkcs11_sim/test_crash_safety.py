@@ -59,7 +59,7 @@ def _token_key(store: TokenStore) -> bytes:
 
 
 def test_kill_9_leaves_old_or_new_state(tmp_path: Path) -> None:
-    store = SimRoot(tmp_path).create("crash", SO_PIN, PINS[0], iterations=2, retries=50)
+    store = SimRoot(tmp_path).create("crash", SO_PIN, PINS[0], kdf_log2_n=1, retries=50)
     rng = random.Random(5)
     last_generation = -1
     for _ in range(30):
@@ -74,7 +74,7 @@ def test_kill_9_leaves_old_or_new_state(tmp_path: Path) -> None:
         os.waitpid(pid, 0)
         fresh = TokenStore(store.path)  # a newcomer reads whatever the kill left
         state = json.loads((store.path / "token.json").read_text())
-        assert state["format"] == 1 and state["generation"] >= last_generation
+        assert state["format"] == 2 and state["generation"] >= last_generation
         last_generation = state["generation"]
         token_key = _token_key(fresh)
         for uid, obj in fresh.objects().items():
@@ -96,7 +96,7 @@ def _pin_failures(path: Path, count: int) -> None:
 
 
 def test_concurrent_wrong_pins_all_count(tmp_path: Path) -> None:
-    store = SimRoot(tmp_path).create("count", SO_PIN, PINS[0], iterations=200, retries=20)
+    store = SimRoot(tmp_path).create("count", SO_PIN, PINS[0], kdf_log2_n=8, retries=20)
     pids = []
     for _ in range(3):
         pid = os.fork()
@@ -136,7 +136,7 @@ _SIGNER = textwrap.dedent("""
 
 
 def test_two_processes_sign_at_once(tmp_path: Path) -> None:
-    store = SimRoot(tmp_path).create("shared", SO_PIN, PINS[0], iterations=200)
+    store = SimRoot(tmp_path).create("shared", SO_PIN, PINS[0], kdf_log2_n=8)
     key = PrivateKey.generate(curve("tc26-256-A"))
     store_key_pair(store, store.check_pin("user", PINS[0]), key, key_id=b"\x01", label="k", generated=True)
     procs = [subprocess.Popen([sys.executable, "-c", _SIGNER, str(tmp_path), PINS[0].decode(), name],
@@ -154,7 +154,7 @@ def test_two_processes_sign_at_once(tmp_path: Path) -> None:
 
 
 def test_stale_temporary_files_are_ignored(tmp_path: Path) -> None:
-    store = SimRoot(tmp_path).create("tmp", SO_PIN, PINS[0], iterations=2)
+    store = SimRoot(tmp_path).create("tmp", SO_PIN, PINS[0], kdf_log2_n=1)
     (store.path / ".token.json.123.deadbeef.tmp").write_text("{ torn")
     (tmp_path / ".new-abcdef").mkdir()
     assert [s.label for s in SimRoot(tmp_path).tokens()] == ["tmp"]

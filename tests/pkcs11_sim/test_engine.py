@@ -33,7 +33,7 @@ def _rv(call, *args) -> int:
 @pytest.fixture
 def root(tmp_path: Path) -> SimRoot:
     r = SimRoot(tmp_path / "sim")
-    r.create("token", SO_PIN, PIN, retries=3, iterations=50)
+    r.create("token", SO_PIN, PIN, retries=3, kdf_log2_n=6)
     return r
 
 
@@ -96,7 +96,7 @@ def test_slots_tokens_and_mechanisms(engine: Engine, root: SimRoot) -> None:
     assert _rv(engine.get_mechanism_info, 0, 0x1) == C.CKR_MECHANISM_INVALID  # CKM_RSA_PKCS
     assert _rv(engine.get_slot_info, 7) == C.CKR_SLOT_ID_INVALID
     assert _rv(engine.open_session, 7, RW) == C.CKR_SLOT_ID_INVALID
-    root.create("second", SO_PIN, PIN, iterations=50)
+    root.create("second", SO_PIN, PIN, kdf_log2_n=6)
     assert engine.get_slot_list(False) == [0, 1]
 
 

@@ -3,6 +3,7 @@ faults, and visibility of one process's changes to another."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -13,8 +14,8 @@ from pkcs11_sim.attributes import TRUE, ulong
 from pkcs11_sim.errors import CkrError
 from pkcs11_sim.provision import store_key_pair
 from pkcs11_sim.sealing import SealError, seal, unseal
-from pkcs11_sim.store import PBKDF2_ITERATIONS, SimRoot, TokenExistsError, TokenNotFoundError, TokenStore
-from signagent.gost import PrivateKey, curve, pbkdf2_streebog512
+from pkcs11_sim.store import SimRoot, TokenExistsError, TokenNotFoundError, TokenStore
+from signagent.gost import PrivateKey, curve
 
 PIN, SO_PIN = b"12345678", b"87654321"
 
@@ -34,17 +35,17 @@ def test_create_and_read_back(root: SimRoot) -> None:
     store = root.create("Рутокен тест", SO_PIN, PIN, model="Rutoken ECP", retries=5)
     state = json.loads((store.path / "token.json").read_text())
     assert state["label"] == "Рутокен тест" and state["model"] == "Rutoken ECP" and state["slot_id"] == 0
-    assert state["pins"]["user"]["iterations"] == PBKDF2_ITERATIONS == 2000
+    assert state["pins"]["user"]["kdf"] == {"name": "scrypt", "log2_n": 15, "r": 8, "p": 1} == state["pin_kdf"]
     assert state["pins"]["user"]["max_tries"] == 5 and state["pins"]["so"]["max_tries"] == 5
-    # the PIN is stored as the PBKDF2-HMAC-Streebog-512 verifier, never in clear
+    # the PIN is stored as the scrypt verifier (RFC 7914), never in clear
     rec = state["pins"]["user"]
-    derived = pbkdf2_streebog512(PIN, bytes.fromhex(rec["salt"]), rec["iterations"], 96)
+    derived = hashlib.scrypt(PIN, salt=bytes.fromhex(rec["salt"]), n=2**15, r=8, p=1, dklen=96, maxmem=64 << 20)
     assert rec["verifier"] == derived[:32].hex()
     assert PIN.hex() not in (store.path / "token.json").read_text()
     assert state["pins"]["so"]["salt"] != rec["salt"]
     again = SimRoot(root.path).find("Рутокен тест")
     assert again.serial == store.serial and again.slot_id == 0
-    second = root.create("second", SO_PIN, None, iterations=10)
+    second = root.create("second", SO_PIN, None, kdf_log2_n=4)
     assert second.slot_id == 1 and second.pin_status("user") is None
     assert [s.label for s in root.tokens()] == ["Рутокен тест", "second"]
     with pytest.raises(TokenExistsError):
@@ -56,16 +57,16 @@ def test_create_and_read_back(root: SimRoot) -> None:
 
 def test_slot_ids_are_reused_after_delete(root: SimRoot) -> None:
     for label in ("a", "b", "c"):
-        root.create(label, SO_PIN, PIN, iterations=10)
+        root.create(label, SO_PIN, PIN, kdf_log2_n=4)
     root.delete("b")
     assert [s.slot_id for s in root.tokens()] == [0, 2]
-    assert root.create("d", SO_PIN, PIN, iterations=10).slot_id == 1
+    assert root.create("d", SO_PIN, PIN, kdf_log2_n=4).slot_id == 1
     with pytest.raises(TokenNotFoundError):
         root.delete("b")
 
 
 def test_pin_counters(root: SimRoot) -> None:
-    store = root.create("t", SO_PIN, PIN, retries=3, iterations=10)
+    store = root.create("t", SO_PIN, PIN, retries=3, kdf_log2_n=4)
     token_key = store.check_pin("user", PIN)
     assert len(token_key) == 64
     assert _rv(store.check_pin, "user", b"wrong-pin") == C.CKR_PIN_INCORRECT
@@ -85,7 +86,7 @@ def test_pin_counters(root: SimRoot) -> None:
 
 
 def test_private_key_sealed_and_kept_across_pin_changes(root: SimRoot) -> None:
-    store = root.create("t", SO_PIN, PIN, iterations=10)
+    store = root.create("t", SO_PIN, PIN, kdf_log2_n=4)
     key = PrivateKey.generate(curve("tc26-256-A"))
     token_key = store.check_pin("user", PIN)
     priv_uid, pub_uid = store_key_pair(store, token_key, key, key_id=b"\x01", label="k", generated=True)
@@ -121,7 +122,7 @@ def test_sealing() -> None:
 
 
 def test_changes_are_seen_by_another_store_object(root: SimRoot) -> None:
-    store = root.create("t", SO_PIN, PIN, iterations=10)
+    store = root.create("t", SO_PIN, PIN, kdf_log2_n=4)
     other = TokenStore(store.path)  # as in another process
     assert other.load()["present"] is True
     generation = other.load()["generation"]
@@ -140,7 +141,7 @@ def test_changes_are_seen_by_another_store_object(root: SimRoot) -> None:
 
 
 def test_faults(root: SimRoot) -> None:
-    store = root.create("t", SO_PIN, PIN, iterations=10)
+    store = root.create("t", SO_PIN, PIN, kdf_log2_n=4)
     assert store.take_fault() == (None, 0)
     store.set_faults(fail_next=2, ckr=C.CKR_TOKEN_NOT_RECOGNIZED, latency_ms=30)
     assert store.take_fault() == (C.CKR_TOKEN_NOT_RECOGNIZED, 30)
@@ -153,14 +154,14 @@ def test_faults(root: SimRoot) -> None:
 
 
 def test_deleted_token_reads_as_not_present(root: SimRoot) -> None:
-    store = root.create("t", SO_PIN, PIN, iterations=10)
+    store = root.create("t", SO_PIN, PIN, kdf_log2_n=4)
     root.delete("t")
     assert not store.exists()
     assert _rv(store.load) == C.CKR_TOKEN_NOT_PRESENT
 
 
 def test_reinitialize(root: SimRoot) -> None:
-    store = root.create("t", SO_PIN, PIN, iterations=10)
+    store = root.create("t", SO_PIN, PIN, kdf_log2_n=4)
     store.add_object({C.CKA_CLASS: ulong(C.CKO_DATA)})
     assert _rv(store.reinitialize, b"not-the-so", "new") == C.CKR_PIN_INCORRECT
     store.reinitialize(SO_PIN, "new")
