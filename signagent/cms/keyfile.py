@@ -34,6 +34,7 @@ from asn1crypto import core, keys
 from .. import asn1 as _asn1  # noqa: F401  (registers the GOST key algorithms with asn1crypto)
 from ..asn1 import oids
 from ..asn1.gost import GostPublicKeyParameters
+from ..asn1.integers import int_text
 from ..errors import (
     FileAccessError,
     InvalidInputError,
@@ -42,7 +43,7 @@ from ..errors import (
     UnknownAlgorithmError,
     UsageError,
 )
-from ..fileio import read_capped
+from ..fileio import check_output, read_capped
 from ..gost import PrivateKey, curve
 from ..x509.builder import private_key_info
 from . import pbes2
@@ -98,6 +99,11 @@ class PasswordRequiredError(InvalidInputError):
     default_message_ru = "закрытый ключ зашифрован: нужен пароль"
 
 
+def _one_line(exc: BaseException) -> str:
+    """asn1crypto's message on one line (it appends "while parsing ..." lines), capped in length."""
+    return " ".join(str(exc).split())[:300] or type(exc).__name__
+
+
 def _malformed(detail: str) -> KeyFileFormatError:
     return KeyFileFormatError(f"not a readable private key: {detail}",
                               message_ru=f"не удаётся прочитать закрытый ключ: {detail}")
@@ -136,7 +142,7 @@ def _unpem(data: bytes) -> tuple[str, bytes]:
     if label in _FOREIGN_LABELS:
         raise _not_gost(_FOREIGN_LABELS[label])
     if label not in (b"PRIVATE KEY", b"ENCRYPTED PRIVATE KEY"):
-        raise _malformed(f"a PEM '{label.decode()}' block, not a private key")
+        raise _malformed(f"a PEM '{label.decode('ascii', 'replace')}' block, not a private key")
     if b":" in body:  # RFC 1421 headers (Proc-Type/DEK-Info) belong to the traditional formats only
         raise _malformed("PEM headers are not allowed in PKCS#8")
     try:
@@ -177,9 +183,10 @@ def _key_from_info(der: bytes) -> PrivateKey:
         algorithm_name = algorithm["algorithm"].native
         content = info["private_key"].contents
     except (ValueError, TypeError, KeyError) as exc:
-        raise _malformed(f"bad PKCS#8 structure ({exc})") from None
+        raise _malformed(f"bad PKCS#8 structure ({_one_line(exc)})") from None
     if version not in (0, 1):  # RFC 5958: v1 = 0, v2 = 1 (OneAsymmetricKey with an optional public key)
-        raise _malformed(f"unknown PKCS#8 version {version}")
+        # int_text: the INTEGER may have 20,000 digits, and str() of it raises.
+        raise _malformed(f"unknown PKCS#8 version {int_text(version)}")
     size = _KEY_SIZES.get(algorithm_oid)
     if size is None:
         if algorithm_oid == oids.GOST2001:
@@ -227,7 +234,7 @@ def load_private_key(source: bytes | str | os.PathLike[str], password: bytes | s
         info = keys.EncryptedPrivateKeyInfo.load(der, strict=True)
         info["encrypted_data"].native  # noqa: B018  (forces the lazy parse so errors surface here)
     except (ValueError, TypeError, KeyError) as exc:
-        raise _malformed(f"bad EncryptedPrivateKeyInfo ({exc})") from None
+        raise _malformed(f"bad EncryptedPrivateKeyInfo ({_one_line(exc)})") from None
     if password_bytes is None:
         raise PasswordRequiredError(scheme=pbes2.describe(info))
     plaintext = pbes2.decrypt(info, password_bytes)
@@ -309,6 +316,7 @@ def save_private_key(key: PrivateKey, path: str | os.PathLike[str], password: by
     if target.exists() and not overwrite:
         raise FileAccessError(f"{name}: already exists (refusing to overwrite a key file)",
                               message_ru=f"{name}: файл уже существует (ключ не перезаписан)", path=name)
+    check_output(target)  # never rename over a device, FIFO or socket (``-o /dev/null`` as root)
     tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -330,6 +338,9 @@ def save_private_key(key: PrivateKey, path: str | os.PathLike[str], password: by
         tmp.unlink(missing_ok=True)
         raise FileAccessError(f"{name}: cannot write ({exc.strerror or exc})",
                               message_ru=f"{name}: не удаётся записать файл", path=name) from None
+    except BaseException:  # Ctrl-C or SIGTERM turned into an exception: leave no temporary key file behind
+        tmp.unlink(missing_ok=True)
+        raise
     return target
 
 

@@ -16,12 +16,13 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from asn1crypto import cms, core
+from asn1crypto import cms, core, x509
 
 import signagent.asn1  # noqa: F401  -- registers the GOST algorithms with asn1crypto
 from signagent.asn1 import cades
+from signagent.asn1.strict_der import received_encoding
 from signagent.errors import SignAgentError
 from signagent.x509 import Certificate
 
@@ -39,6 +40,8 @@ cades.register()
 
 
 def _fail(message: str, message_ru: str) -> CmsFormatError:
+    # one line: asn1crypto appends a "while parsing ..." line per enclosing type
+    message = " ".join(message.split("\n")[0].split())
     return CmsFormatError(f"not a readable CMS signature: {message}",
                           message_ru=f"не удаётся прочитать подпись CMS: {message_ru}")
 
@@ -76,6 +79,9 @@ class ParsedSignedData:
     certificates: list[Certificate]
     unreadable_certificates: int
     signer_infos: list[cms.SignerInfo]
+    #: certificates of the set that are not strict DER, as asn1crypto read them, and why (they never verify
+    #: anything; they only let the report say why a signer they would name is not usable)
+    rejected_certificates: list[tuple[x509.Certificate, SignAgentError]] = field(default_factory=list)
 
     @property
     def detached(self) -> bool:
@@ -132,13 +138,20 @@ def load_signed_data(data: bytes) -> ParsedSignedData:
     except _PARSE_ERRORS as exc:
         raise _fail(str(exc), "повреждённая или усечённая структура") from None
     certificates: list[Certificate] = []
+    rejected: list[tuple[x509.Certificate, SignAgentError]] = []
     unreadable = 0
     for choice in cert_choices:
         try:
             if choice.name != "certificate":
                 continue
-            # the same signer's certificate, met again, is not parsed again
-            certificates.append(Certificate.from_der_cached(choice.chosen.dump()))
-        except (SignAgentError, *_PARSE_ERRORS):
+            # The CMS may be BER; a certificate in it must be DER all the same (RFC 5280 4.1), so it is checked
+            # from the bytes as read (dump() would re-encode a BER one into DER). The same signer's certificate,
+            # met again, is not parsed again.
+            certificates.append(Certificate.from_der_cached(received_encoding(choice.chosen)))
+        except SignAgentError as exc:
             unreadable += 1
-    return ParsedSignedData(info, sd, econtent_type, content, certificates, unreadable, signer_infos)
+            if exc.code in ("not_der", "nesting_too_deep"):
+                rejected.append((choice.chosen, exc))
+        except _PARSE_ERRORS:
+            unreadable += 1
+    return ParsedSignedData(info, sd, econtent_type, content, certificates, unreadable, signer_infos, rejected)

@@ -18,7 +18,14 @@ Written form (:func:`encrypt`): PBKDF2 with HMAC-Streebog-512 and GOST 28147-89 
 of ``openssl pkcs8 -topk8 -v2 gost89``, so that OpenSSL's GOST engine reads it and no non-GOST algorithm protects
 a GOST key.
 
-Exports: decrypt, encrypt, describe, InvalidPasswordError, UnsupportedKeyEncryptionError, DEFAULT_ITERATIONS.
+Hostile files: every size the parameters declare is bounded before any work is done (RFC 8018 puts no upper limit
+on them). The iteration count may be at most :data:`MAX_ITERATIONS` (KdfIterationsError, checked before any
+derivation: a file declaring 10,000,000 rounds used to cost 95 s before "wrong password"), the salt at most
+:data:`MAX_SALT_BYTES`, a declared key length must be the cipher's, and no declared integer is ever put into a
+message with ``str()`` (it may have 20,000 digits).
+
+Exports: decrypt, encrypt, describe, InvalidPasswordError, UnsupportedKeyEncryptionError, DEFAULT_ITERATIONS,
+MAX_ITERATIONS, MAX_SALT_BYTES.
 """
 
 from __future__ import annotations
@@ -28,12 +35,15 @@ import secrets
 
 from asn1crypto import algos, core, keys
 
-from ..errors import InvalidInputError, UnknownAlgorithmError
+from ..asn1.integers import int_text
+from ..errors import InputTooLargeError, InvalidInputError, KdfIterationsError, UnknownAlgorithmError
 from ..gost import pbkdf2_streebog512
 from ..gost.magma import gost28147_cfb_decrypt, gost28147_cfb_encrypt
 
 __all__ = [
     "DEFAULT_ITERATIONS",
+    "MAX_ITERATIONS",
+    "MAX_SALT_BYTES",
     "InvalidPasswordError",
     "UnsupportedKeyEncryptionError",
     "decrypt",
@@ -43,8 +53,11 @@ __all__ = [
 
 #: PBKDF2 rounds written by :func:`encrypt`: about 0.4 s here with the native Streebog (OpenSSL writes 2048).
 DEFAULT_ITERATIONS = 50_000
-# A hostile file must not make us spin for minutes: OpenSSL writes 2048, careful tools a few hundred thousand.
-_MAX_ITERATIONS = 10_000_000
+#: The most PBKDF2 rounds a key file may ask for (read or written): 100 times OpenSSL's 2,048 and 4 times our own
+#: default, yet a hostile file costs at most ~2 s of derivation before "wrong password" (10,000,000 cost 95 s).
+MAX_ITERATIONS = 200_000
+#: RFC 8018 section 4.1 asks for at least 8 salt bytes; OpenSSL writes 8 or 16. Anything above 1 KiB is not a salt.
+MAX_SALT_BYTES = 1024
 
 _PBES2 = "1.2.840.113549.1.5.13"
 _PBKDF2 = "1.2.840.113549.1.5.12"
@@ -127,13 +140,23 @@ def _derive(kdf: algos.KdfAlgorithm, password: bytes, key_length: int) -> bytes:
     salt = params["salt"]
     if salt.name != "specified":
         raise _unsupported("PBKDF2 salt source", "otherSource")
-    salt_bytes = salt.chosen.native
+    # Every declared size is checked before any derivation (the work must not start for a hostile file).
     iterations = params["iteration_count"].native
-    if not 1 <= iterations <= _MAX_ITERATIONS:
-        raise _malformed(f"PBKDF2 iteration count {iterations} out of range")
+    if iterations < 1:
+        raise _malformed(f"PBKDF2 iteration count {int_text(iterations)} is not positive")
+    if iterations > MAX_ITERATIONS:
+        raise KdfIterationsError(
+            f"the key file asks for {int_text(iterations)} PBKDF2 iterations, more than the {MAX_ITERATIONS:,} "
+            "this program accepts (real keys use about 2,000)",
+            message_ru=f"в файле ключа задано {int_text(iterations)} итераций PBKDF2, больше допустимых "
+                       f"{MAX_ITERATIONS}", iterations=int_text(iterations))
+    salt_bytes = salt.chosen.native
+    if len(salt_bytes) > MAX_SALT_BYTES:
+        raise InputTooLargeError(f"the PBKDF2 salt is {len(salt_bytes)} bytes, more than {MAX_SALT_BYTES}",
+                                 message_ru=f"соль PBKDF2 длиной {len(salt_bytes)} байт, больше {MAX_SALT_BYTES}")
     declared = params["key_length"].native
     if declared is not None and declared != key_length:
-        raise _malformed(f"PBKDF2 key length {declared} does not fit the cipher ({key_length} bytes)")
+        raise _malformed(f"PBKDF2 key length {int_text(declared)} does not fit the cipher ({key_length} bytes)")
     prf = params["prf"]["algorithm"]
     if prf.dotted == _HMAC_STREEBOG512:
         return pbkdf2_streebog512(password, salt_bytes, iterations, key_length)
@@ -196,7 +219,7 @@ def decrypt(info: keys.EncryptedPrivateKeyInfo, password: bytes) -> bytes:
     except (ValueError, KeyError, TypeError) as exc:
         if isinstance(exc, InvalidInputError):
             raise
-        raise _malformed(str(exc) or type(exc).__name__) from None
+        raise _malformed(" ".join(str(exc).split()) or type(exc).__name__) from None
 
 
 def encrypt(plaintext: bytes, password: bytes, *, iterations: int | None = None) -> bytes:
@@ -207,8 +230,10 @@ def encrypt(plaintext: bytes, password: bytes, *, iterations: int | None = None)
     """
     if iterations is None:
         iterations = DEFAULT_ITERATIONS
-    if not isinstance(iterations, int) or isinstance(iterations, bool) or not 1 <= iterations <= _MAX_ITERATIONS:
-        raise InvalidInputError(f"PBKDF2 iteration count must be in 1..{_MAX_ITERATIONS}")
+    # Never write what decrypt() would refuse to read.
+    if not isinstance(iterations, int) or isinstance(iterations, bool) or not 1 <= iterations <= MAX_ITERATIONS:
+        raise InvalidInputError(f"PBKDF2 iteration count must be in 1..{MAX_ITERATIONS}",
+                                message_ru=f"число итераций PBKDF2 должно быть в пределах 1..{MAX_ITERATIONS}")
     if not password:
         raise InvalidInputError("an empty password does not protect a key", message_ru="пустой пароль не защищает ключ")
     salt = secrets.token_bytes(8)

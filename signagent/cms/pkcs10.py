@@ -13,8 +13,12 @@ Signing goes through a :class:`RequestSigner` -- anything with ``public_key()`` 
 :func:`signagent.x509.builder.build_name` (NumericString for ОГРН/ИНН/СНИЛС..., PrintableString C, IA5String e-mail,
 UTF8String for the rest) and extensions the makers of :mod:`signagent.x509.builder`.
 
-Exports: RequestSigner, RequestInfo, RequestFormatError, build_request, request_pem, load_request, parse_request,
-verify_request.
+Loading is strict: a request that is not DER (indefinite or non-minimal lengths, junk inside a tagged value,
+extra elements, trailing bytes) raises :class:`RequestNotDerError` (``not_der``), one nested deeper than any real
+one :class:`RequestNestingError` (``nesting_too_deep``); both are RequestFormatError.
+
+Exports: RequestSigner, RequestInfo, RequestFormatError, RequestNotDerError, RequestNestingError, build_request,
+request_pem, load_request, parse_request, verify_request.
 """
 
 from __future__ import annotations
@@ -29,7 +33,10 @@ from typing import Protocol, runtime_checkable
 from asn1crypto import csr, x509
 
 from .. import asn1 as _asn1  # noqa: F401  (registers the GOST algorithms and Russian attributes)
-from ..errors import InvalidInputError, InvalidSignatureFormatError, InvalidTypeError
+from ..asn1.integers import int_text
+from ..asn1.opaque_request import OpaqueCertificationRequest
+from ..asn1.strict_der import received_encoding, require_der
+from ..errors import InvalidInputError, InvalidSignatureFormatError, InvalidTypeError, NestingTooDeepError, NotDerError
 from ..gost import PublicKey, streebog256, streebog512
 from ..x509.builder import NameSpec, build_name, public_key_info, signature_algorithm_oid
 from ..x509.extensions import ExtensionInfo, check_extension_framing, parse_extensions
@@ -40,6 +47,8 @@ from .signer import signature_of
 __all__ = [
     "RequestFormatError",
     "RequestInfo",
+    "RequestNestingError",
+    "RequestNotDerError",
     "RequestSigner",
     "build_request",
     "load_request",
@@ -62,6 +71,18 @@ class RequestFormatError(InvalidInputError):
     code = "csr_malformed"
     default_message = "not a readable certification request"
     default_message_ru = "не удаётся прочитать запрос на сертификат"
+
+
+class RequestNotDerError(RequestFormatError, NotDerError):
+    """A request that is not in DER (RFC 2986 section 4: the signature covers the DER of the request info)."""
+
+    code = NotDerError.code
+
+
+class RequestNestingError(RequestFormatError, NestingTooDeepError):
+    """A request nested deeper than any genuine one."""
+
+    code = NestingTooDeepError.code
 
 
 @runtime_checkable
@@ -177,11 +198,15 @@ def load_request(data: bytes | csr.CertificationRequest) -> csr.CertificationReq
     if len(data) > _MAX_REQUEST:
         raise _malformed("larger than 1 MiB")
     der = _der_of(data)
+    # RFC 2986 section 4 / X.690 clause 10: DER only, checked on the bytes received before asn1crypto (a BER
+    # reader whose dump() re-encodes) sees them; the signature is then verified over the request info as read.
+    require_der(der, OpaqueCertificationRequest, what="the certification request", error=RequestNotDerError,
+                too_deep=RequestNestingError)
     try:
         request = csr.CertificationRequest.load(der, strict=True)
         info = request["certification_request_info"]
         version = info["version"].native
-        info["subject"].chosen  # noqa: B018  (force the lazy parse of every part here)
+        DistinguishedName(info["subject"])  # force the lazy parse of every part here, each name attribute too
         info["subject_pk_info"]["algorithm"]["algorithm"].dotted  # noqa: B018
         for attribute in info["attributes"] or ():
             attribute["type"].dotted  # noqa: B018
@@ -190,7 +215,8 @@ def load_request(data: bytes | csr.CertificationRequest) -> csr.CertificationReq
     except _PARSE_ERRORS as exc:
         raise _malformed(" ".join(str(exc).split()) or type(exc).__name__) from None
     if version != "v1":
-        raise _malformed(f"unknown version {version}")
+        # int_text: the INTEGER may have 20,000 digits, and str() of it raises.
+        raise _malformed(f"unknown version {int_text(version) if isinstance(version, int) else version}")
     return request
 
 
@@ -256,7 +282,9 @@ def parse_request(data: bytes | csr.CertificationRequest) -> RequestInfo:
     spki = info["subject_pk_info"]
     public_key = public_key_from_info(spki)
     extensions, others = _requested_extensions(info)
-    valid = verify_signature(info.dump(), request["signature_algorithm"], request["signature"].native, spki)
+    # The bytes received (DER, checked by load_request), never a re-encoding; a request built in memory has none.
+    valid = verify_signature(received_encoding(info), request["signature_algorithm"], request["signature"].native,
+                             spki)
     return RequestInfo(
         subject=DistinguishedName(info["subject"]),
         public_key=public_key,

@@ -64,6 +64,12 @@ REASONS: dict[str, tuple[str, str]] = {
     "signing_time_missing": ("the signature claims no signing time; the chain was checked at the current time",
                              "в подписи нет времени подписания; цепочка проверена на текущий момент"),
     "no_signers": ("the SignedData has no signer", "в подписи нет ни одного подписанта"),
+    "signer_certificate_not_der": (
+        "the signer certificate carried in the signature is not DER (RFC 5280 section 4.1): {detail}",
+        "сертификат подписанта в подписи закодирован не по DER (RFC 5280, раздел 4.1): {detail}"),
+    "signed_attributes_not_der": (
+        "the signed attributes are not DER-encoded (RFC 5652 section 5.3): {detail}",
+        "подписанные атрибуты закодированы не по DER (RFC 5652, раздел 5.3): {detail}"),
 }
 
 #: Codes that leave the verdict open (more data or support could change it) rather than invalid.

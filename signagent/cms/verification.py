@@ -33,9 +33,10 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from asn1crypto import cms, core
+from asn1crypto import cms, core, x509
 
-from signagent.errors import InvalidTypeError, SignAgentError, UsageError
+from signagent.asn1.strict_der import check_der
+from signagent.errors import InvalidTypeError, NotDerError, SignAgentError, UsageError
 from signagent.gost import PublicKey
 from signagent.x509 import Certificate, signature_scheme
 from signagent.x509.builder import key_identifier
@@ -101,6 +102,18 @@ def find_signer_certificate(sid: cms.SignerIdentifier, pool: Iterable[Certificat
     return None
 
 
+def _names_rejected(sid: cms.SignerIdentifier, cert: x509.Certificate) -> bool:
+    """Would ``sid`` name this certificate, read leniently (it was rejected as not DER; only for the report)?"""
+    try:
+        if sid.name == "issuer_and_serial_number":
+            tbs = cert["tbs_certificate"]
+            return bool(tbs["serial_number"].native == sid.chosen["serial_number"].native
+                        and tbs["issuer"].dump() == sid.chosen["issuer"].dump())
+        return bool(cert.key_identifier == sid.chosen.native)
+    except (*_PARSE_ERRORS, RecursionError):
+        return False
+
+
 def _describe_sid(sid: cms.SignerIdentifier) -> str:
     try:
         if sid.name == "issuer_and_serial_number":
@@ -129,7 +142,13 @@ class _SignerCheck:
 
     def run(self) -> None:
         if self.certificate is None:
-            self.reasons.append(cms_reason("signer_certificate_not_found", signer=_describe_sid(self.si["sid"])))
+            rejected = next((exc for cert, exc in self.parsed.rejected_certificates
+                             if _names_rejected(self.si["sid"], cert)), None)
+            if rejected is not None:
+                self.reasons.append(cms_reason("signer_certificate_not_der", detail=rejected.message))
+            else:
+                self.reasons.append(cms_reason("signer_certificate_not_found",
+                                               signer=_describe_sid(self.si["sid"])))
         digest = self._message_digest_check()
         self._cades_check()
         if self.certificate is None or digest is None:
@@ -165,9 +184,18 @@ class _SignerCheck:
                 self.reasons.append(cms_reason("required_attribute_missing", attribute="messageDigest"))
         elif content_digest is not None and view.message_digest != content_digest:
             self.reasons.append(cms_reason("message_digest_mismatch"))
-        # RFC 5652 section 5.4: the signature covers the DER SET OF -- the stored [0] IMPLICIT contents
-        # re-tagged with the universal SET tag.
+        # RFC 5652 section 5.4: the signature covers the DER SET OF -- the [0] IMPLICIT contents as received,
+        # re-tagged with the universal SET tag. Section 5.3: SignedAttributes MUST be DER even in a BER CMS, so
+        # the contents are checked as DER (not re-encoded: the signer's bytes are what was signed).
         signed = der.tlv(der.TAG_SET, self.si["signed_attrs"].contents)
+        try:
+            check_der(signed, what="the signed attributes")
+        except NotDerError as exc:
+            self.reasons.append(cms_reason("signed_attributes_not_der", detail=exc.message))
+            return None
+        except SignAgentError as exc:  # nested too deep
+            self.reasons.append(cms_reason("signed_attributes_not_der", detail=exc.message))
+            return None
         return spec.factory(signed).digest()
 
     def _cades_check(self) -> None:

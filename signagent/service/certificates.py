@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from signagent.asn1.integers import MAX_EXACT_BITS, jsonable_int
 from signagent.x509 import Certificate, DistinguishedName
 
 __all__ = ["describe_certificate", "render_certificate"]
@@ -37,11 +38,15 @@ def describe_certificate(cert: Certificate) -> dict[str, object]:
     aki = cert.authority_key_identifier
     key_usage = cert.key_usage
     eku = cert.extended_key_usage
+    serial = cert.serial_number
     return {
         "subject": _name(cert.subject),
         "issuer": _name(cert.issuer),
         "version": cert.version,
-        "serial": {"hex": cert.serial_hex, "decimal": str(cert.serial_number)},
+        # RFC 5280 4.1.2.2: serials are at most 20 octets, but users must handle longer ones gracefully: an
+        # oversized serial is shown in hex only (str() of an int over 4,300 digits raises).
+        "serial": {"hex": cert.serial_hex,
+                   "decimal": str(serial) if serial.bit_length() <= MAX_EXACT_BITS else None},
         "validity": {"not_before": _iso(cert.not_before), "not_after": _iso(cert.not_after)},
         "thumbprints": {
             "sha1": cert.sha1_thumbprint,
@@ -57,7 +62,9 @@ def describe_certificate(cert: Certificate) -> dict[str, object]:
         },
         "key_usage": sorted(key_usage) if key_usage is not None else None,
         "extended_key_usage": list(eku) if eku is not None else None,
-        "basic_constraints": {"ca": bc.is_ca, "path_len": bc.path_len} if bc is not None else None,
+        "basic_constraints": ({"ca": bc.is_ca,
+                                "path_len": jsonable_int(bc.path_len) if bc.path_len is not None else None}
+                               if bc is not None else None),
         "subject_key_identifier": ski.hex() if ski is not None else None,
         "authority_key_identifier": aki.hex() if aki is not None else None,
         "crl_distribution_points": list(cert.crl_distribution_urls),

@@ -61,7 +61,8 @@ def http_fetch(url: str, *, timeout: float = 15.0, max_bytes: int = MAX_ANCHOR_B
                                         message_ru=f"{url}: больше {max_bytes} байт", url=url)
             return bytes(body)
     except httpx.HTTPError as exc:
-        raise DownloadError(f"{url}: {type(exc).__name__}: {exc}", message_ru=f"не удалось загрузить {url}",
+        detail = " ".join(str(exc).split())[:300]
+        raise DownloadError(f"{url}: {type(exc).__name__}: {detail}", message_ru=f"не удалось загрузить {url}",
                             url=url) from None
 
 

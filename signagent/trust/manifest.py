@@ -130,6 +130,12 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _short(value: object) -> str:
+    """repr of a value from the file, cut to one readable line (a message must not carry a megabyte of it)."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _fail(where: str, problem: str) -> ManifestFormatError:
     return ManifestFormatError(
         f"trust-anchor manifest: {where}: {problem}",
@@ -174,7 +180,7 @@ def _url(entry: object, where: str) -> AnchorUrl:
     parts = urlsplit(url)
     # Only http(s): the fetcher must never be pointed at file:// or other schemes by a manifest.
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _fail(where, f"url {url!r} is not an http(s) address")
+        raise _fail(where, f"url {_short(url)} is not an http(s) address")
     return AnchorUrl(url=url, verified=_field(entry, "verified", bool, where),  # type: ignore[arg-type]
                      source=_field(entry, "source", str, where))  # type: ignore[arg-type]
 
@@ -185,7 +191,7 @@ def _anchor(entry: object, index: int) -> Anchor:
         raise _fail(where, "must be an object")
     anchor_id = _field(entry, "id", str, where)
     if not _ID.match(anchor_id):  # type: ignore[arg-type]
-        raise _fail(where, f"id {anchor_id!r} must be lower-case letters, digits, '.', '_' or '-'")
+        raise _fail(where, f"id {_short(anchor_id)} must be lower-case letters, digits, '.', '_' or '-'")
     where = f"anchor {anchor_id}"
     subject = _field(entry, "subject", dict, where)
     if not all(isinstance(k, str) and isinstance(v, str) for k, v in subject.items()):  # type: ignore[union-attr]
@@ -221,13 +227,15 @@ def parse_manifest(data: bytes | str | dict) -> Manifest:
     if isinstance(data, bytes | str):
         try:
             data = json.loads(data)
+        except RecursionError:  # the json module nests by recursion: [[[[...]]]] 100,000 deep
+            raise _fail("document", "nested too deeply to be a manifest") from None
         except (ValueError, UnicodeDecodeError) as exc:
-            raise _fail("document", f"not JSON ({exc})") from None
+            raise _fail("document", f"not JSON ({' '.join(str(exc).split())[:200]})") from None
     if not isinstance(data, dict):
         raise _fail("document", "must be a JSON object")
     schema = data.get("schema")
     if schema != SCHEMA_VERSION:
-        raise _fail("document", f"unsupported schema {schema!r} (expected {SCHEMA_VERSION})")
+        raise _fail("document", f"unsupported schema {_short(schema)} (expected {SCHEMA_VERSION})")
     entries = data.get("anchors")
     if not isinstance(entries, list) or not entries:
         raise _fail("document", "'anchors' must be a non-empty list")

@@ -13,6 +13,13 @@ equal a trust anchor's (the cross-certificate), so it finds only one of the two 
 
 A path ends at a trust anchor (``anchor``), at a self-signed certificate that is not one (``untrusted_root``), or
 at a certificate whose issuer is unknown (``issuer_not_found``).
+
+**Anchors are exact**: a path ends at a trust anchor only on a certificate byte-identical to one the caller
+trusts. A certificate with an anchor's name and key but other bytes -- a re-issue, or a copy someone edited
+(validity extended, serial changed) while keeping the original signature -- is just another certificate: when its
+own signature does not verify with its own key it is not a root at all, and its issuer is looked for like any
+certificate's (the anchor, by name), so the signature check on that step rejects the edit. This is what OpenSSL
+does too (X509_verify_cert checks every certificate's signature up to a certificate of the trusted store).
 """
 
 from __future__ import annotations
@@ -23,7 +30,11 @@ from typing import Literal
 
 from asn1crypto import x509
 
-__all__ = ["CandidatePath", "CertificatePool", "build_paths", "is_self_signed", "name_key"]
+from signagent.asn1.strict_der import received_encoding
+from signagent.errors import SignAgentError
+from signagent.x509.signature import certificate_signed_bytes, verify_signature
+
+__all__ = ["CandidatePath", "CertificatePool", "build_paths", "is_self_signed", "name_key", "verifies_itself"]
 
 MAX_DEPTH = 10
 MAX_PATHS = 16
@@ -77,17 +88,84 @@ def _memoise_name_comparison() -> None:
 _memoise_name_comparison()
 
 
+_PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError, RecursionError)
+
+
 def name_key(name: x509.Name) -> str:
-    """The RFC 5280 section 7.1 comparison form of a name (asn1crypto's ``hashable``), remembered by DER."""
-    return _sequence_key(name.chosen)
+    """The RFC 5280 section 7.1 comparison form of a name (asn1crypto's ``hashable``), remembered by DER.
+
+    A name whose strings cannot be prepared (a hostile value asn1crypto cannot decode) is compared by its DER:
+    it then equals only itself, byte for byte, which is all RFC 5280 section 7.1 requires of a binary match."""
+    try:
+        return _sequence_key(name.chosen)
+    except _PARSE_ERRORS:
+        return "der:" + name.dump().hex()
+
+
+def _aki(cert: x509.Certificate) -> bytes | None:
+    """authorityKeyIdentifier.keyIdentifier, None when absent or unreadable (then it constrains nothing)."""
+    try:
+        return cert.authority_key_identifier
+    except _PARSE_ERRORS:
+        return None
+
+
+def _ski(cert: x509.Certificate) -> bytes | None:
+    try:
+        return cert.key_identifier
+    except _PARSE_ERRORS:
+        return None
+
+
+def _issuer_serial(cert: x509.Certificate) -> object:
+    try:
+        return cert.authority_issuer_serial
+    except _PARSE_ERRORS:
+        return None
+
+
+def _own_issuer_serial(cert: x509.Certificate) -> object:
+    try:
+        return cert.issuer_serial
+    except _PARSE_ERRORS:
+        return None
 
 
 def is_self_signed(cert: x509.Certificate) -> bool:
-    """Self-issued (subject = issuer) and, when both identifiers are present, AKI = SKI."""
+    """Self-issued (subject = issuer) and, when both identifiers are present, AKI = SKI.
+
+    This looks at names only; :func:`verifies_itself` adds the signature."""
     if name_key(cert.subject) != name_key(cert.issuer):
         return False
-    aki, ski = cert.authority_key_identifier, cert.key_identifier
+    aki, ski = _aki(cert), _ski(cert)
     return not (aki and ski and aki != ski)
+
+
+_SELF_VERDICTS: dict[bytes, bool] = {}
+
+
+def verifies_itself(cert: x509.Certificate) -> bool:
+    """Self-signed by names (:func:`is_self_signed`) and its signature verifies with its own key, over the TBS as
+    received. A non-GOST self-signed certificate (a foreign root) counts as self-signed: this module does not judge
+    foreign algorithms, the validator does. Verdicts are remembered by DER."""
+    if not is_self_signed(cert):
+        return False
+    der = received_encoding(cert)
+    verdict = _SELF_VERDICTS.get(der)
+    if verdict is None:
+        signed = certificate_signed_bytes(der)
+        try:
+            verdict = signed is not None and verify_signature(
+                signed, cert["signature_algorithm"], cert["signature_value"].native, cert.public_key)
+        except SignAgentError as exc:
+            # UnknownAlgorithmError for a foreign (RSA, ECDSA...) root: leave it to the validator's policy.
+            verdict = signed is not None and exc.code == "unknown_algorithm"
+        except _PARSE_ERRORS:
+            verdict = False
+        if len(_SELF_VERDICTS) > 4096:
+            _SELF_VERDICTS.clear()
+        _SELF_VERDICTS[der] = verdict
+    return verdict
 
 
 class CertificatePool:
@@ -97,17 +175,15 @@ class CertificatePool:
         self._by_subject: dict[object, list[x509.Certificate]] = {}
         self._seen: set[bytes] = set()
         self._anchor_der: set[bytes] = set()
-        self._anchor_keys: set[tuple[object, bytes]] = set()
         for cert in anchors:
-            self._anchor_der.add(cert.dump())
-            self._anchor_keys.add((name_key(cert.subject), cert.public_key.dump()))
+            self._anchor_der.add(received_encoding(cert))
             self.add(cert)
         for cert in others:
             self.add(cert)
 
     def add(self, cert: x509.Certificate) -> bool:
         """Add a certificate (once); True if it was new."""
-        der = cert.dump()
+        der = received_encoding(cert)
         if der in self._seen:
             return False
         self._seen.add(der)
@@ -115,27 +191,23 @@ class CertificatePool:
         return True
 
     def is_anchor(self, cert: x509.Certificate) -> bool:
-        """A trust anchor: one of the given roots, or a self-signed re-issue of one (same name and key).
-
-        A cross-certificate has an anchor's name and key too, but it is not self-issued: it stays an intermediate
-        so that the path through it is built as well.
+        """A trust anchor: byte for byte one of the given roots. Nothing else -- not a re-issue with the same
+        name and key, not a cross-certificate (which stays an intermediate, so the path through it is built too).
         """
-        if cert.dump() in self._anchor_der:
-            return True
-        return is_self_signed(cert) and (name_key(cert.subject), cert.public_key.dump()) in self._anchor_keys
+        return received_encoding(cert) in self._anchor_der
 
     def issuers_of(self, cert: x509.Certificate) -> list[x509.Certificate]:
         """Candidate issuers: subject = issuer name, key identifier not contradicting; preferred ones first."""
-        aki = cert.authority_key_identifier
-        named = cert.authority_issuer_serial
+        aki = _aki(cert)
+        named = _issuer_serial(cert)
         found = []
         for candidate in self._by_subject.get(name_key(cert.issuer), ()):
-            ski = candidate.key_identifier
+            ski = _ski(candidate)
             if aki and ski and aki != ski:
                 continue
             found.append(candidate)
         # anchors first (shortest paths), then the certificate the AKI names, then the rest in the order given
-        found.sort(key=lambda c: (not self.is_anchor(c), not (named and c.issuer_serial == named)))
+        found.sort(key=lambda c: (not self.is_anchor(c), not (named and _own_issuer_serial(c) == named)))
         return found
 
 
@@ -158,20 +230,21 @@ def build_paths(cert: x509.Certificate, pool: CertificatePool, *,
         if pool.is_anchor(head):
             complete.append(CandidatePath(path, "anchor"))
             return
-        if is_self_signed(head):
+        if verifies_itself(head):
             dead_ends.append(CandidatePath(path, "untrusted_root"))
             return
         if len(path) >= max_depth:
             dead_ends.append(CandidatePath(path, "issuer_not_found"))
             return
-        on_path = {c.dump() for c in path}
-        candidates = [c for c in pool.issuers_of(head) if c.dump() not in on_path]
+        on_path = {received_encoding(c) for c in path}
+        candidates = [c for c in pool.issuers_of(head) if received_encoding(c) not in on_path]
         if not candidates and fetch_issuers is not None:
             for fetched in fetch_issuers(head):
                 pool.add(fetched)
-            candidates = [c for c in pool.issuers_of(head) if c.dump() not in on_path]
+            candidates = [c for c in pool.issuers_of(head) if received_encoding(c) not in on_path]
         if not candidates:
-            dead_ends.append(CandidatePath(path, "issuer_not_found"))
+            # a self-issued certificate whose signature fails, with no other issuer: still an untrusted root
+            dead_ends.append(CandidatePath(path, "untrusted_root" if is_self_signed(head) else "issuer_not_found"))
             return
         for candidate in candidates:
             walk((*path, candidate))

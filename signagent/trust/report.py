@@ -65,6 +65,11 @@ REASONS: dict[str, tuple[str, str]] = {
     "algorithm_not_allowed": ("the signature algorithm {algorithm} is not allowed",
                               "алгоритм подписи {algorithm} не допускается"),
     "malformed": ("the certificate cannot be processed: {detail}", "сертификат не удаётся обработать: {detail}"),
+    "not_der": ("the certificate is not DER-encoded (RFC 5280 section 4.1): {detail}",
+                "кодировка сертификата не соответствует DER (RFC 5280, раздел 4.1): {detail}"),
+    "signature_algorithm_mismatch": (
+        "the outer signature algorithm differs from the one inside the signed part (RFC 5280 section 4.1.1.2)",
+        "алгоритм подписи сертификата не совпадает с алгоритмом в подписанной части (RFC 5280, раздел 4.1.1.2)"),
     "policy_violation": ("certificate policy or name constraints are violated: {detail}",
                          "нарушены политики сертификатов или ограничения имён: {detail}"),
     "validation_failed": ("the chain is not valid: {detail}", "цепочка недействительна: {detail}"),

@@ -14,6 +14,11 @@
 
 A CRL whose nextUpdate is before T only says "unknown" (code ``crl_expired``); a slow or failing server gives
 ``revocation_unknown`` within the fetcher's timeout.
+
+Signatures are verified over the bytes received (RFC 5280 5.1, RFC 6960 4.2.1 require DER): CRLs read from bytes
+are strict DER (:func:`signagent.x509.loading.load_crl`), a CRL whose outer signatureAlgorithm differs from the
+one inside tbsCertList is not used, and an OCSP response must be DER down to its BasicOCSPResponse, whose
+tbsResponseData is verified as read; a delegated responder's certificate is admitted only as strict DER.
 """
 
 from __future__ import annotations
@@ -27,8 +32,11 @@ from typing import Literal
 
 from asn1crypto import algos, core, crl, ocsp, x509
 
-from signagent.errors import CrlFormatError, DownloadError
+from signagent.asn1.strict_der import check_der, received_encoding, sequence_elements
+from signagent.errors import CrlFormatError, DownloadError, NotDerError
+from signagent.x509.certificate import Certificate
 from signagent.x509.loading import load_crl as x509_load_crl
+from signagent.x509.signature import crl_signed_bytes
 
 from .fetching import FetchCache, Fetcher, is_fetchable
 from .gost_validator import GostAlgorithmPolicy, GostSignatureValidator
@@ -266,11 +274,16 @@ class RevocationChecker:
         key_der = issuer.public_key.dump()
         if key_der not in record.verified_with:
             algorithm = certificate_list["signature_algorithm"]
+            signed = crl_signed_bytes(certificate_list)
+            if signed is None:
+                problems.append("the CRL's outer signature algorithm differs from the one in tbsCertList "
+                                "(RFC 5280 section 5.1.1.2), or the CRL is not DER")
+                return None
             if not self.algorithm_policy.signature_algorithm_allowed(algorithm, at, issuer.public_key):
                 problems.append(f"CRL signature algorithm {algorithm['algorithm'].native} is not allowed")
                 return None
             try:
-                self.sig_validator.validate_signature(certificate_list["signature"].native, tbs.dump(),
+                self.sig_validator.validate_signature(certificate_list["signature"].native, signed,
                                                       issuer.public_key, algorithm)
             except Exception:  # InvalidSignature and the default validator's own errors on foreign keys
                 problems.append("CRL signature does not verify with the issuer's key")
@@ -320,20 +333,33 @@ class RevocationChecker:
         nonce = os.urandom(16)
         try:
             body = self.fetcher.post(url, ocsp_request(cert, issuer, nonce).dump(), "application/ocsp-request")
-            response = ocsp.OCSPResponse.load(body)
+            check_der(body, what="the OCSP response")  # before asn1crypto: strict framing, bounded nesting
+            response = ocsp.OCSPResponse.load(body, strict=True)
             return self._ocsp_verdict(response, cert, issuer, at, nonce)
+        except NotDerError as exc:  # NestingTooDeepError is not one: it is below, with the parse errors
+            problems.append(f"OCSP {url}: {exc.message}")
         except DownloadError as exc:
             problems.append(f"OCSP {url}: {exc.message}")
         except _OcspError as exc:
             problems.append(f"OCSP {url}: {exc}")
-        except (ValueError, TypeError, KeyError) as exc:
-            problems.append(f"OCSP {url}: unreadable response ({exc})")
+        except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError) as exc:
+            # NestingTooDeepError and other InvalidInputErrors are ValueErrors too; asn1crypto's chain: one line
+            detail = getattr(exc, "message", None) or " ".join(str(exc).split("\n")[0].split())
+            problems.append(f"OCSP {url}: unreadable response ({detail})")
         return None
 
     def _ocsp_verdict(self, response: ocsp.OCSPResponse, cert: x509.Certificate, issuer: x509.Certificate,
                       at: datetime, nonce: bytes) -> RevocationStatus | None:
         if response["response_status"].native != "successful":
             raise _OcspError(f"responder answered {response['response_status'].native}")
+        if response["response_bytes"]["response_type"].native != "basic_ocsp_response":
+            raise _OcspError("response is not a BasicOCSPResponse")
+        # RFC 6960 4.2.1: BasicOCSPResponse is DER; its parts are taken as received, never re-encoded
+        basic_der = response["response_bytes"]["response"].contents
+        check_der(basic_der, what="the OCSP response")
+        parts = sequence_elements(basic_der, what="the OCSP response")
+        if not 3 <= len(parts) <= 4:
+            raise _OcspError(f"BasicOCSPResponse has {len(parts)} elements")
         basic = response.basic_ocsp_response
         tbs = basic["tbs_response_data"]
         signer = self._ocsp_signer(basic, issuer, at)
@@ -341,7 +367,7 @@ class RevocationChecker:
         if not self.algorithm_policy.signature_algorithm_allowed(algorithm, at, signer.public_key):
             raise _OcspError(f"signature algorithm {algorithm['algorithm'].native} is not allowed")
         try:
-            self.sig_validator.validate_signature(basic["signature"].native, tbs.dump(), signer.public_key,
+            self.sig_validator.validate_signature(basic["signature"].native, parts[0], signer.public_key,
                                                   algorithm)
         except Exception:
             raise _OcspError("response signature does not verify") from None
@@ -385,10 +411,12 @@ class RevocationChecker:
             if candidate.issuer != issuer.subject:
                 continue
             try:
-                self.sig_validator.validate_signature(candidate["signature_value"].native,
-                                                      candidate["tbs_certificate"].dump(), issuer.public_key,
-                                                      candidate["signature_algorithm"])
-            except Exception:  # noqa: S112  (a candidate that does not verify is simply not the responder)
+                strict = Certificate.from_der(received_encoding(candidate))  # DER, algorithms equal (RFC 5280 4.1)
+                if not strict.algorithms_match:
+                    continue
+                self.sig_validator.validate_signature(candidate["signature_value"].native, strict.tbs_der,
+                                                      issuer.public_key, candidate["signature_algorithm"])
+            except Exception:  # noqa: S112  (unreadable, not DER or not verifying: simply not the responder)
                 continue
             eku = candidate.extended_key_usage_value
             validity = candidate["tbs_certificate"]["validity"]

@@ -11,6 +11,11 @@ Layout of the store directory (default: platformdirs' user data dir for "signage
   one, so concurrent ``signagent`` processes never lose each other's changes.
 * Certificate files are written before the index and removed after it: the index never names a missing file;
   an interrupted write leaves at most an unreferenced file.
+* The store reads and deletes only the files it names itself: an index entry must name exactly
+  ``<subdir>/<its SHA-1><suffix>``, and that path must resolve inside the store directory (no absolute path,
+  ``..`` or symlink leading out), be a regular file and fit the size cap of its kind. A tampered ``index.json``
+  naming ``/dev/zero`` or ``/etc/passwd`` is reported as damage; it can make the store neither read nor delete
+  anything else. The index itself is size-capped and checked field by field (types included).
 * Input is checked completely before anything is written: a non-CA certificate is refused as root or
   intermediate (RFC 5280 section 4.2.1.9: cA must be TRUE for a certificate that signs certificates), a root must
   be self-signed with a signature that verifies under its own key. Importing the same certificate twice changes
@@ -39,6 +44,7 @@ from asn1crypto import crl as asn1_crl
 
 import signagent.asn1  # noqa: F401  (registers the GOST algorithms and Russian attributes with asn1crypto)
 from signagent import gost
+from signagent.asn1.integers import int_text
 from signagent.errors import (
     CertificateFormatError,
     CrlFormatError,
@@ -46,7 +52,7 @@ from signagent.errors import (
     SignAgentError,
     TrustStoreError,
 )
-from signagent.fileio import fsync_dir, write_atomic
+from signagent.fileio import fsync_dir, read_capped, write_atomic
 from signagent.x509.certificate import Certificate
 from signagent.x509.loading import load_certificates, load_crl
 
@@ -62,6 +68,10 @@ _SUFFIX = {"root": ".der", "intermediate": ".der", "crl": ".crl"}
 # A CA certificate is 1-3 kB; real CRLs of big CAs reach tens of MB. Bounds keep a wrong file from exhausting memory.
 MAX_CERTIFICATE_BYTES = 1 << 20
 MAX_CRL_BYTES = 64 << 20
+# An index entry is under 1 kB; 64 MiB is room for tens of thousands of entries, and keeps a wrong or tampered
+# index.json from being read without bound.
+MAX_INDEX_BYTES = 64 << 20
+_MAX_BYTES = {"root": MAX_CERTIFICATE_BYTES, "intermediate": MAX_CERTIFICATE_BYTES, "crl": MAX_CRL_BYTES}
 
 # Short names for the subject attributes people expect to see (RFC 4514 section 3 plus the Russian ones).
 _SHORT_NAMES = {
@@ -181,10 +191,23 @@ def _name_text(name: x509.Name) -> tuple[str, dict[str, str]]:
             except Exception:
                 kind, value = attr["type"].dotted, "?"
             label = _SHORT_NAMES.get(kind, kind)
-            text = value if isinstance(value, str) else str(value)
+            text = _value_text(attr, value)
             parts.append(f"{label}={text}")
             fields.setdefault(label, text)
     return ", ".join(parts), fields
+
+
+def _value_text(attr: object, value: object) -> str:
+    """A name attribute's value as text: strings as they are, integers through int_text (str() raises beyond
+    4,300 digits), anything else as ``#`` + the hex of its DER (RFC 4514 section 2.4)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return int_text(value)
+    try:
+        return "#" + attr["value"].dump().hex()  # type: ignore[index]
+    except Exception:  # a value asn1crypto cannot even re-encode
+        return "?"
 
 
 def _serial_hex(tbs: object) -> str:
@@ -270,7 +293,7 @@ def _self_signature_problem(cert: x509.Certificate) -> str | None:
         key = gost.PublicKey.from_bytes(gost.curve(paramset), spki["public_key"].parsed.native)
         ok = key.verify_digest(digest(tbs.dump()).digest(), cert["signature_value"].native)
     except (SignAgentError, ValueError, TypeError, KeyError) as exc:
-        return f"its public key or signature cannot be used ({exc})"
+        return f"its public key or signature cannot be used ({_one_line(exc)})"
     return None if ok else "its signature does not verify under its own public key"
 
 
@@ -332,16 +355,37 @@ class StoreEntry:
 
     @classmethod
     def from_dict(cls, data: dict) -> StoreEntry:
-        """Inverse of :meth:`to_dict` (raises KeyError/TypeError on a damaged record)."""
+        """Inverse of :meth:`to_dict`; raises TypeError on a damaged record: a field of the wrong type, an unknown
+        kind, a malformed thumbprint, or a ``file`` other than the one the store itself names for that entry."""
+        if not isinstance(data, dict):
+            raise TypeError(f"an entry is {type(data).__name__}, not an object")
         known = {f for f in cls.__dataclass_fields__ if f != "extra"}
         values = {k: v for k, v in data.items() if k in known}
+        for key, value in values.items():
+            if key in ("crl_urls", "cdp_urls"):
+                if not isinstance(value, list) or not all(isinstance(u, str) for u in value):
+                    raise TypeError(f"entry field {key!r} is not a list of strings")
+            elif not isinstance(value, str) and not (value is None and key in _OPTIONAL_FIELDS):
+                raise TypeError(f"entry field {key!r} is {type(value).__name__}, not a string")
         for key in ("crl_urls", "cdp_urls"):
-            values[key] = tuple(str(u) for u in values.get(key, ()))
+            values[key] = tuple(values.get(key, ()))
         extra = {k: v for k, v in data.items() if k not in known}
         entry = cls(**values, extra=extra)
         if entry.kind not in KINDS or not re.fullmatch(r"[0-9A-F]{40}", entry.sha1):
-            raise TypeError(f"bad entry {entry.kind} {entry.sha1}")
+            raise TypeError(f"bad entry {str(entry.kind)[:20]!r} {str(entry.sha1)[:40]!r}")
+        if entry.file != _file_name(entry.kind, entry.sha1):
+            # The only file an entry may name is the one the store gives it: never a path of the index's choosing.
+            raise TypeError(f"entry {entry.sha1} names the file {entry.file[:200]!r}, expected "
+                            f"{_file_name(entry.kind, entry.sha1)!r}")
         return entry
+
+
+_OPTIONAL_FIELDS = frozenset({"not_before", "not_after", "key_identifier", "this_update", "next_update", "scope"})
+
+
+def _file_name(kind: str, sha1: str) -> str:
+    """The path, relative to the store, of the file of the ``kind`` entry with this SHA-1 (the only one it has)."""
+    return f"{_SUBDIRS[kind]}/{sha1}{_SUFFIX[kind]}"
 
 
 @dataclass(frozen=True)
@@ -387,8 +431,23 @@ def normalise_thumbprint(thumbprint: str) -> tuple[str, str]:
         return "sha1", cleaned.upper()
     if re.fullmatch(r"[0-9a-fA-F]{64}", cleaned):
         return "sha256", cleaned.lower()
-    raise InvalidInputError(f"{thumbprint!r} is not a SHA-1 (40 hex digits) or SHA-256 (64 hex digits) thumbprint",
-                            message_ru=f"{thumbprint!r} не является отпечатком SHA-1 или SHA-256")
+    shown = repr(thumbprint) if len(str(thumbprint)) <= 80 else repr(str(thumbprint)[:80]) + "..."
+    raise InvalidInputError(f"{shown} is not a SHA-1 (40 hex digits) or SHA-256 (64 hex digits) thumbprint",
+                            message_ru=f"{shown} не является отпечатком SHA-1 или SHA-256")
+
+
+def _resolved(path: Path) -> Path:
+    """``path`` with every symlink followed; TrustStoreError for a symlink loop."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError) as exc:
+        raise TrustStoreError(f"the trust store path {path} cannot be resolved ({exc})",
+                              message_ru=f"путь хранилища {path} недоступен", path=str(path)) from None
+
+
+def _one_line(exc: BaseException) -> str:
+    """An exception's message on one line (asn1crypto appends "while parsing ..." lines), at most 300 characters."""
+    return " ".join(str(exc).split())[:300] or type(exc).__name__
 
 
 def _store_error(action: str, exc: OSError, path: Path) -> TrustStoreError:
@@ -435,21 +494,60 @@ class TrustStore:
 
     def _read_index(self) -> list[StoreEntry]:
         path = self._path / INDEX_NAME
-        try:
-            raw = path.read_bytes()
-        except FileNotFoundError:
+        if not os.path.lexists(path):
             return []
-        except OSError as exc:
-            raise _store_error("read", exc, path) from None
+        if _resolved(path).parent != self._path.resolve():  # a symlink out of the store: read nothing outside it
+            raise TrustStoreError(f"the trust store index {path} leads outside the store: the store is damaged",
+                                  message_ru=f"индекс хранилища {path} указывает за пределы хранилища",
+                                  path=str(path))
+        raw = self._read_file(path, MAX_INDEX_BYTES, "trust store index")
         try:
             doc = json.loads(raw)
-            if not isinstance(doc, dict) or doc.get("version") != INDEX_VERSION:
-                raise TypeError(f"unknown index version {doc.get('version') if isinstance(doc, dict) else doc!r}")
-            return [StoreEntry.from_dict(item) for item in doc["entries"]]
+            if not isinstance(doc, dict):
+                raise TypeError(f"the document is {type(doc).__name__}, not an object")
+            if doc.get("version") != INDEX_VERSION:
+                raise TypeError(f"unknown index version {str(doc.get('version'))[:20]!r}")
+            items = doc.get("entries")
+            if not isinstance(items, list):
+                raise TypeError("'entries' is not a list")
+            return [StoreEntry.from_dict(item) for item in items]
+        except RecursionError:  # json nests by recursion: [[[[...]]]] 100,000 deep
+            problem = "nested too deeply"
         except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise TrustStoreError(f"the trust store index {path} is damaged ({exc}); remove it and import again",
-                                  message_ru=f"индекс хранилища доверенных сертификатов {path} повреждён",
+            problem = _one_line(exc)
+        raise TrustStoreError(f"the trust store index {path} is damaged ({problem}); remove it and import again",
+                              message_ru=f"индекс хранилища доверенных сертификатов {path} повреждён",
+                              path=str(path))
+
+    def _read_file(self, path: Path, limit: int, what: str) -> bytes:
+        """The bytes of a regular file of the store, at most ``limit`` of them; TrustStoreError naming it otherwise."""
+        def too_large(message: str, message_ru: str) -> TrustStoreError:
+            return TrustStoreError(message, message_ru=message_ru, path=str(path))
+        try:
+            return read_capped(path, limit, what, too_large)
+        except TrustStoreError:
+            raise
+        except SignAgentError as exc:  # missing, unreadable, a FIFO or a device: the store is damaged
+            raise TrustStoreError(f"the trust store is damaged: {exc.message}",
+                                  message_ru=f"хранилище доверенных сертификатов повреждено: {exc.message_ru}",
                                   path=str(path)) from None
+
+    def _entry_path(self, entry: StoreEntry) -> Path:
+        """The file of ``entry``, checked to lie inside the store's own sub-directory for its kind.
+
+        from_dict already refuses any name but the canonical one; resolving catches a sub-directory (or the file)
+        replaced by a symlink leading out of the store.
+        """
+        path = self._path / entry.file
+        folder = _resolved(self._path / _SUBDIRS[entry.kind])
+        resolved = _resolved(path)
+        store = self._path.resolve()
+        if resolved.parent != folder or folder.parent != store:
+            raise TrustStoreError(f"the trust store file {path} leads outside the store (to {resolved}): "
+                                  "the store is damaged",
+                                  message_ru=f"файл хранилища {path} указывает за пределы хранилища",
+                                  path=str(path))
+        return path
 
     def _write_index(self, entries: list[StoreEntry]) -> None:
         order = {kind: i for i, kind in enumerate(KINDS)}
@@ -458,12 +556,14 @@ class TrustStore:
         data = json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8") + b"\n"
         write_atomic(self._path / INDEX_NAME, data)
 
-    def _commit(self, entries: list[StoreEntry], new_files: list[_Pending], dead_files: Iterable[str]) -> None:
+    def _commit(self, entries: list[StoreEntry], new_files: list[_Pending],
+                dead_files: Iterable[StoreEntry]) -> None:
         """Write new files, then the index, then delete dropped files; undo the new files if the index fails."""
         written: list[Path] = []
+        targets = [self._entry_path(pending.entry) for pending in new_files]  # never write outside the store
+        doomed = [self._entry_path(entry) for entry in dead_files]
         try:
-            for pending in new_files:
-                target = self._path / pending.entry.file
+            for pending, target in zip(new_files, targets, strict=True):
                 if not target.exists():
                     write_atomic(target, pending.data, sync_dir=False)
                     written.append(target)
@@ -475,9 +575,9 @@ class TrustStore:
                 with contextlib.suppress(OSError):
                     path.unlink()
             raise _store_error("write", exc, self._path) from None
-        for name in dead_files:
+        for path in doomed:
             with contextlib.suppress(OSError):
-                (self._path / name).unlink()
+                path.unlink()  # a symlink is removed itself, never what it points to
         self._cache.clear()
 
     # -- checks that run before any change --
@@ -512,7 +612,7 @@ class TrustStore:
             serial=facts["serial"], not_before=_iso(facts["not_before"]), not_after=_iso(facts["not_after"]),
             key_identifier=facts["key_identifier"], cdp_urls=tuple(facts["cdp_urls"]),
             crl_urls=tuple(dict.fromkeys(crl_urls)) if kind == "intermediate" else (),
-            file=f"{_SUBDIRS[kind]}/{facts['sha1']}{_SUFFIX[kind]}", source=source, added_at=_now(),
+            file=_file_name(kind, facts["sha1"]), source=source, added_at=_now(),
         )
         return _Pending(entry=entry, data=parsed.dump())
 
@@ -589,7 +689,7 @@ class TrustStore:
         sha1 = hashlib.sha1(der).hexdigest().upper()  # noqa: S324
         entry = StoreEntry(
             kind="crl", sha1=sha1, sha256=hashlib.sha256(der).hexdigest(), subject=issuer,
-            subject_cn=issuer_fields.get("CN", ""), issuer=issuer, file=f"crls/{sha1}.crl", source=source,
+            subject_cn=issuer_fields.get("CN", ""), issuer=issuer, file=_file_name("crl", sha1), source=source,
             added_at=_now(), this_update=_iso(this_update), next_update=_iso(next_update), scope=scope,
         )
         with self._locked(exclusive=True):
@@ -601,7 +701,7 @@ class TrustStore:
                 if (old.this_update or "") >= (entry.this_update or ""):
                     return ImportOutcome("older", old)
             keep = [e for e in entries if not (e.kind == "crl" and e.scope == scope)]
-            self._commit([*keep, entry], [_Pending(entry, der)], [e.file for e in same])
+            self._commit([*keep, entry], [_Pending(entry, der)], same)
         return ImportOutcome("updated" if same else "added", entry, replaced=tuple(e.sha1 for e in same))
 
     def remove(self, thumbprint: str) -> StoreEntry:
@@ -614,7 +714,7 @@ class TrustStore:
                 raise TrustEntryNotFoundError(f"no certificate or CRL with thumbprint {value} in {self._path}",
                                               message_ru=f"в хранилище нет сертификата с отпечатком {value}",
                                               thumbprint=value)
-            self._commit([e for e in entries if e not in match], [], [e.file for e in match])
+            self._commit([e for e in entries if e not in match], [], match)
         return match[0]
 
     # -- reading --
@@ -649,11 +749,8 @@ class TrustStore:
             for entry in self._read_index():
                 if entry.kind != kind:
                     continue
-                path = self._path / entry.file
-                try:
-                    der = path.read_bytes()
-                except OSError as exc:
-                    raise _store_error("read", exc, path) from None
+                path = self._entry_path(entry)
+                der = self._read_file(path, _MAX_BYTES[kind], "trust store")
                 if hashlib.sha1(der).hexdigest().upper() != entry.sha1:  # noqa: S324
                     raise TrustStoreError(f"{path} does not match its thumbprint {entry.sha1}: the store is damaged",
                                           message_ru=f"файл {path} не совпадает с отпечатком: хранилище повреждено",
@@ -692,5 +789,6 @@ def _parse_crl(data: object) -> tuple[asn1_crl.CertificateList, bytes]:
         tbs["next_update"].native  # noqa: B018
         crl["signature"].native  # noqa: B018
     except (ValueError, TypeError, KeyError, OverflowError) as exc:
-        raise CrlFormatError(f"not a readable CRL: {exc}", message_ru="не удаётся прочитать список отзыва") from None
+        raise CrlFormatError(f"not a readable CRL: {_one_line(exc)}",
+                             message_ru="не удаётся прочитать список отзыва") from None
     return crl, crl.dump()

@@ -11,19 +11,24 @@ Structure (qualified-profile.md section 4; element names as the four public pars
             Сертификаты/ДанныеСертификата*  Отпечаток (SHA-1), КемВыдан, КомуВыдан, СерийныйНомер,
                                             ПериодДействияС, ПериодДействияДо, Данные (base64 DER)
 
-The real file is tens of MB, so it is parsed as a stream with the standard library's expat: only one
-УдостоверяющийЦентр subtree is held in memory at a time. The list is not a trusted source by itself (whether it
-is signed was not verified), so the parser is defensive: a DOCTYPE or any entity declaration is refused (no
-external entities, no entity expansion bombs), and the size of the file, of any text node and the nesting depth
-are bounded. A broken certificate inside an otherwise good list is reported in ``problems`` and skipped.
+The file is parsed as a stream with the standard library's expat: only one УдостоверяющийЦентр subtree is held
+in memory at a time. The list is not a trusted source by itself (whether it is signed was not verified), so the
+parser is defensive: a DOCTYPE or any entity declaration is refused (no external entities, no entity expansion
+bombs), an encoding declaration expat cannot use is a format error, and everything that costs memory or time is
+bounded while streaming -- the size of the file, the number of elements (in the whole list and in one CA), the
+text of one node and of one CA, and the nesting depth -- each with its own error code (``input_too_large``,
+``too_many_elements``, ``nesting_too_deep``; all of them are also TslFormatError). A broken certificate inside an
+otherwise good list is reported in ``problems`` and skipped.
 
-Exports: parse_tsl, TslDocument, TslCa, TslCertificate, ROOT_ELEMENT, MAX_TSL_BYTES.
+Exports: parse_tsl, TslDocument, TslCa, TslCertificate, TslTooLargeError, TslTooManyElementsError,
+TslNestingTooDeepError, ROOT_ELEMENT, MAX_TSL_BYTES, MAX_ELEMENTS, MAX_CA_ELEMENTS, MAX_DEPTH.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import io
 import re
@@ -33,18 +38,53 @@ from typing import BinaryIO
 from xml.etree.ElementTree import Element, TreeBuilder
 from xml.parsers import expat
 
-from signagent.errors import FileAccessError, TslFormatError
+from signagent.errors import (
+    FileAccessError,
+    InputTooLargeError,
+    NestingTooDeepError,
+    SignAgentError,
+    TooManyElementsError,
+    TslFormatError,
+)
+from signagent.fileio import open_input
 
 ROOT_ELEMENT = "АккредитованныеУдостоверяющиеЦентры"
 CA_ELEMENT = "УдостоверяющийЦентр"
 ACTIVE_STATUS = "действует"
 
-# The real list is ~30-60 MB (about 1,100 CA certificates and their history); 256 MiB leaves room to grow while
-# refusing a runaway download. One certificate in base64 is ~3 kB; no text node needs more than 1 MiB.
-MAX_TSL_BYTES = 256 << 20
+# Bounds, each with a wide margin over the real list (about 1,100 CA certificates of ~600 CAs with their status
+# history: some 50,000 elements, a few to some tens of MB -- no copy was at hand to measure; the bound on elements
+# is what bounds time and memory, the byte cap only a runaway download). A probe's 32 MB list of 8 M empty
+# elements took 35 s and 729 MB under the former 256 MiB cap alone.
+MAX_TSL_BYTES = 64 << 20
+#: Elements in the whole list (~20 times the real count) and in one УдостоверяющийЦентр (the one subtree held in
+#: memory at a time; the largest CA has a few hundred certificates of ~10 elements each).
+MAX_ELEMENTS = 1_000_000
+MAX_CA_ELEMENTS = 50_000
+#: One certificate in base64 is ~3 kB: no text node needs more than 1 MiB, no CA more than 16 Mi characters.
 MAX_TEXT_BYTES = 1 << 20
+MAX_CA_TEXT = 16 << 20
+#: The list's schema nests 9 levels; parsing refuses more than this.
 MAX_DEPTH = 32
 _CHUNK = 1 << 20
+
+
+class TslTooLargeError(TslFormatError, InputTooLargeError):
+    """The list (or one text node, or one CA's text) is larger than its cap."""
+
+    code = InputTooLargeError.code
+
+
+class TslTooManyElementsError(TslFormatError, TooManyElementsError):
+    """The list (or one CA) has more elements than its cap."""
+
+    code = TooManyElementsError.code
+
+
+class TslNestingTooDeepError(TslFormatError, NestingTooDeepError):
+    """Elements nest deeper than :data:`MAX_DEPTH`."""
+
+    code = NestingTooDeepError.code
 
 
 @dataclass(frozen=True)
@@ -116,9 +156,8 @@ class TslDocument:
     problems: tuple[str, ...] = ()
 
 
-def _fail(problem: str, problem_ru: str) -> TslFormatError:
-    return TslFormatError(f"accredited-CA list: {problem}",
-                          message_ru=f"список аккредитованных УЦ: {problem_ru}")
+def _fail(problem: str, problem_ru: str, kind: type[TslFormatError] = TslFormatError) -> TslFormatError:
+    return kind(f"accredited-CA list: {problem}", message_ru=f"список аккредитованных УЦ: {problem_ru}")
 
 
 def _local(name: str) -> str:
@@ -174,13 +213,26 @@ class _Reader:
         self.date = ""
         self.cas: list[TslCa] = []
         self.problems: list[str] = []
+        self.elements = 0
+        self.ca_elements = 0
+        self.ca_text = 0
 
     def start(self, name: str, _attributes: dict) -> None:
         name = _local(name)
         self.depth += 1
         self.text_size = 0
+        self.elements += 1
         if self.depth > MAX_DEPTH:
-            raise _fail(f"elements nested deeper than {MAX_DEPTH}", f"вложенность глубже {MAX_DEPTH}")
+            raise _fail(f"elements nested deeper than {MAX_DEPTH}", f"вложенность глубже {MAX_DEPTH}",
+                        TslNestingTooDeepError)
+        if self.elements > MAX_ELEMENTS:
+            raise _fail(f"more than {MAX_ELEMENTS} elements", f"больше {MAX_ELEMENTS} элементов",
+                        TslTooManyElementsError)
+        if self.builder is not None:
+            self.ca_elements += 1
+            if self.ca_elements > MAX_CA_ELEMENTS:
+                raise _fail(f"a CA element holds more than {MAX_CA_ELEMENTS} elements",
+                            f"в элементе УЦ больше {MAX_CA_ELEMENTS} элементов", TslTooManyElementsError)
         if self.depth == 1:
             if name != ROOT_ELEMENT:
                 raise _fail(f"root element is <{name}>, expected <{ROOT_ELEMENT}>",
@@ -189,6 +241,7 @@ class _Reader:
         elif self.depth == 2:
             if name == CA_ELEMENT:
                 self.builder = TreeBuilder()
+                self.ca_elements = self.ca_text = 0
             elif name in ("Версия", "Дата"):
                 self.top_field, self.top_text = name, []
         if self.builder is not None:
@@ -198,8 +251,12 @@ class _Reader:
         self.text_size += len(text)
         if self.text_size > MAX_TEXT_BYTES:
             raise _fail(f"a text node is longer than {MAX_TEXT_BYTES} characters",
-                        f"текстовый узел длиннее {MAX_TEXT_BYTES} символов")
+                        f"текстовый узел длиннее {MAX_TEXT_BYTES} символов", TslTooLargeError)
         if self.builder is not None:
+            self.ca_text += len(text)
+            if self.ca_text > MAX_CA_TEXT:
+                raise _fail(f"a CA element holds more than {MAX_CA_TEXT} characters of text",
+                            f"в элементе УЦ больше {MAX_CA_TEXT} символов текста", TslTooLargeError)
             self.builder.data(text)
         elif self.top_field is not None:
             self.top_text.append(text)
@@ -215,11 +272,12 @@ class _Reader:
         elif self.depth == 2 and self.top_field is not None:
             value = "".join(self.top_text).strip()
             if self.top_field == "Версия":
-                try:
-                    self.version = int(value)
-                except ValueError:
-                    raise _fail(f"Версия {value[:40]!r} is not an integer",
-                                f"Версия {value[:40]!r} не является числом") from None
+                # Digits only, and few of them: int() of a 1 MiB digit string would cost time, and str() of the
+                # result would raise beyond 4,300 digits.
+                if not re.fullmatch(r"[0-9]{1,18}", value):
+                    raise _fail(f"Версия {value[:40]!r} is not an integer of at most 18 digits",
+                                f"Версия {value[:40]!r} не является числом (не более 18 цифр)")
+                self.version = int(value)
             else:
                 self.date = value
             self.top_field = None
@@ -245,28 +303,33 @@ def _new_parser(reader: _Reader) -> expat.XMLParserType:
     return parser
 
 
-def _open(source: str | Path | bytes | BinaryIO) -> tuple[BinaryIO, bool]:
-    if isinstance(source, bytes | bytearray | memoryview):
-        return io.BytesIO(bytes(source)), True
-    if isinstance(source, str | Path):
-        try:
-            return open(source, "rb"), True  # closed by parse_tsl
-        except OSError as exc:
-            raise FileAccessError(f"cannot read {source}: {exc.strerror or exc}",
-                                  message_ru=f"не удаётся прочитать файл {source}", path=str(source)) from None
-    return source, False
-
-
 def parse_tsl(source: str | Path | bytes | BinaryIO, max_bytes: int = MAX_TSL_BYTES) -> TslDocument:
     """Parse the accredited-CA list from a path, bytes or a binary stream, streaming, in bounded memory.
 
-    Raises :class:`~signagent.errors.TslFormatError` for anything that is not such a list (not XML, another root
-    element, a DOCTYPE/entities, more than ``max_bytes``) and :class:`~signagent.errors.FileAccessError` when the
-    file cannot be read.
+    Raises :class:`~signagent.errors.TslFormatError` for anything that is not such a list (not XML, an encoding
+    expat cannot read, another root element, a DOCTYPE/entities), its subclasses :class:`TslTooLargeError` (more
+    than ``max_bytes``, or a text over its cap), :class:`TslTooManyElementsError` and
+    :class:`TslNestingTooDeepError` for the other bounds, :class:`~signagent.errors.FileAccessError` when the file
+    cannot be read and :class:`~signagent.errors.NotRegularFileError` for a FIFO or a device.
     """
     reader = _Reader()
     parser = _new_parser(reader)
-    stream, owned = _open(source)
+    with contextlib.ExitStack() as stack:
+        if isinstance(source, bytes | bytearray | memoryview):
+            stream: BinaryIO = io.BytesIO(bytes(source))
+        elif isinstance(source, str | Path):
+            stream = stack.enter_context(open_input(source))  # regular files only: a FIFO never blocks us
+        else:
+            stream = source
+        _feed(parser, stream, max_bytes)
+    if not reader.seen_root:
+        raise _fail("empty document", "пустой документ")
+    return TslDocument(version=reader.version, date=reader.date, cas=tuple(reader.cas),
+                       problems=tuple(reader.problems))
+
+
+def _feed(parser: expat.XMLParserType, stream: BinaryIO, max_bytes: int) -> None:
+    """Stream ``stream`` through ``parser``, at most ``max_bytes`` of it; every failure as a TslFormatError."""
     total = 0
     try:
         while True:
@@ -277,17 +340,18 @@ def parse_tsl(source: str | Path | bytes | BinaryIO, max_bytes: int = MAX_TSL_BY
                                       message_ru="не удаётся прочитать список") from None
             total += len(chunk)
             if total > max_bytes:
-                raise _fail(f"larger than {max_bytes} bytes", f"размер больше {max_bytes} байт")
+                raise _fail(f"larger than {max_bytes} bytes", f"размер больше {max_bytes} байт", TslTooLargeError)
             parser.Parse(chunk, not chunk)
             if not chunk:
                 break
+    except SignAgentError:
+        raise
     except expat.ExpatError as exc:
         raise _fail(f"not well-formed XML (line {exc.lineno}, column {exc.offset}): {expat.ErrorString(exc.code)}",
                     f"некорректный XML (строка {exc.lineno}, позиция {exc.offset})") from None
-    finally:
-        if owned:
-            stream.close()
-    if not reader.seen_root:
-        raise _fail("empty document", "пустой документ")
-    return TslDocument(version=reader.version, date=reader.date, cas=tuple(reader.cas),
-                       problems=tuple(reader.problems))
+    except (LookupError, ValueError, UnicodeError) as exc:
+        # An encoding declaration expat hands to Python's codecs: unknown ("x-unknown": LookupError) or not a
+        # single-byte one (ValueError). XML 1.0 section 4.3.3: a processor may refuse encodings it does not know.
+        reason = " ".join(str(exc).split())[:200]
+        raise _fail(f"the declared encoding cannot be read ({reason})",
+                    f"объявленная кодировка не поддерживается ({reason})") from None

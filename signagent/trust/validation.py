@@ -41,11 +41,14 @@ from pyhanko_certvalidator.policy_decl import NO_REVOCATION, CertRevTrustPolicy
 from pyhanko_certvalidator.validate import SUPPORTED_EXTENSIONS, async_validate_path
 
 import signagent.asn1  # noqa: F401  (registers the GOST algorithms and Russian extensions with asn1crypto)
+from signagent.asn1.strict_der import received_encoding
 from signagent.errors import CertificateFormatError, DownloadError, SignAgentError
+from signagent.x509.certificate import Certificate
+from signagent.x509.signature import certificate_signed_bytes
 
 from .fetching import FetchCache, Fetcher, HttpFetcher, is_fetchable
 from .gost_validator import GostAlgorithmPolicy, GostSignatureValidator
-from .path_building import CandidatePath, CertificatePool, build_paths, is_self_signed
+from .path_building import CandidatePath, CertificatePool, build_paths, is_self_signed, name_key
 from .report import (
     CertificateCheck,
     CertificateInfo,
@@ -62,6 +65,16 @@ __all__ = ["PYHANKO_ERRORS", "RevocationMode", "clear_caches", "validate"]
 
 RevocationMode = Literal["soft", "hard", "off"]
 _TOLERANCE = timedelta(seconds=1)
+_PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError, RecursionError)
+
+
+def _one_line(exc: BaseException) -> str:
+    """A message on one line: a project error's own, or the first line of asn1crypto's ("while parsing" chain
+    dropped)."""
+    message = getattr(exc, "message", None)
+    if isinstance(message, str):
+        return message
+    return " ".join(str(exc).split("\n")[0].split()) or type(exc).__name__
 # Critical extensions a validator may meet: what pyhanko-certvalidator processes, plus privateKeyUsagePeriod
 # (checked here). Anything else critical makes the certificate unusable (RFC 5280 section 4.2).
 _SUPPORTED_CRITICAL = SUPPORTED_EXTENSIONS | {"private_key_usage_period"}
@@ -102,24 +115,30 @@ def reason_code_for(exc: Exception) -> str:
 # ----------------------------------------------------------------------------------------------------- inputs
 
 def _as_asn1(obj: object, what: str = "certificate") -> x509.Certificate:
-    """An asn1crypto certificate from a signagent Certificate, an asn1crypto one or encoded bytes."""
+    """An asn1crypto certificate from a signagent Certificate, an asn1crypto one or encoded bytes -- always one
+    that went through :meth:`Certificate.from_der`, so it is strict DER (RFC 5280 section 4.1) and its bytes are
+    the bytes received (CertificateFormatError, code ``not_der``, otherwise)."""
+    if isinstance(obj, Certificate):
+        return obj.asn1
     if isinstance(obj, x509.Certificate):
-        return obj
-    asn1 = getattr(obj, "asn1", None)
-    if isinstance(asn1, x509.Certificate):
-        return asn1
+        # the caller's own parse: checked from the bytes it was read from (a BER one fails, as it must)
+        return Certificate.from_der_cached(received_encoding(obj)).asn1
     if isinstance(obj, bytes | bytearray | memoryview):
         data = bytes(obj)
-        if data[:1] == b"\x30":  # DER: asn1crypto directly (the common, fast case)
+        first: CertificateFormatError | None = None
+        if data[:1] == b"\x30":  # DER (the common case); parsed once per distinct certificate
             try:
-                cert = x509.Certificate.load(data, strict=True)
-                _ = cert["tbs_certificate"]["subject"], cert["tbs_certificate"]["issuer"], cert.public_key
-                return cert
-            except (ValueError, TypeError, KeyError):
-                pass  # let the full loader say precisely what is wrong
+                return Certificate.from_der_cached(data).asn1
+            except CertificateFormatError as exc:
+                first = exc  # a bundle, PEM...: the full loader; else its specific code (not_der) stands
         from signagent.x509.loading import load_certificate
 
-        return load_certificate(data).asn1
+        try:
+            return load_certificate(data).asn1
+        except CertificateFormatError:
+            if first is not None and first.code != "certificate_malformed":
+                raise first from None
+            raise
     raise CertificateFormatError(f"{what}: expected a certificate, got {type(obj).__name__}",
                                  message_ru=f"{what}: ожидался сертификат")
 
@@ -143,19 +162,20 @@ def _utc(at: datetime | None) -> datetime:
 def _subject(cert: x509.Certificate) -> str:
     try:
         return cert.subject.human_friendly
-    except (ValueError, TypeError, KeyError):
+    except _PARSE_ERRORS:
         return cert.subject.dump().hex()
 
 
 def _issuer(cert: x509.Certificate) -> str:
     try:
         return cert.issuer.human_friendly
-    except (ValueError, TypeError, KeyError):
+    except _PARSE_ERRORS:
         return cert.issuer.dump().hex()
 
 
 def _thumbprint(cert: x509.Certificate) -> str:
-    return hashlib.sha1(cert.dump()).hexdigest().upper()  # noqa: S324  (the thumbprint CryptoPro shows)
+    # of the bytes received, never a re-encoding (they are the same for the strict DER _as_asn1 admits)
+    return hashlib.sha1(received_encoding(cert)).hexdigest().upper()  # noqa: S324  (the thumbprint CryptoPro shows)
 
 
 def _validity(cert: x509.Certificate) -> tuple[datetime, datetime]:
@@ -199,12 +219,18 @@ class _Run:
     def _signature(self, cert: x509.Certificate, issuer: x509.Certificate) -> CertificateCheck:
         algorithm = cert["signature_algorithm"]
         name = algorithm["algorithm"].native
+        signed = certificate_signed_bytes(cert)
+        if signed is None:
+            # RFC 5280 4.1.1.2: the outer signatureAlgorithm must be the one the issuer signed inside the TBS
+            return CertificateCheck("signature", "failed",
+                                    reason("signature_algorithm_mismatch", **self._ref(cert)))
         if not self.policy.signature_algorithm_allowed(algorithm, self.at, issuer.public_key):
             return CertificateCheck("signature", "failed",
                                     reason("algorithm_not_allowed", algorithm=name, **self._ref(cert)))
         try:
-            self.sig_validator.validate_signature(cert["signature_value"].native, cert["tbs_certificate"].dump(),
-                                                  issuer.public_key, algorithm)
+            # over the TBS as received: a re-encoding could differ from what the issuer signed
+            self.sig_validator.validate_signature(cert["signature_value"].native, signed, issuer.public_key,
+                                                  algorithm)
         except Exception:  # InvalidSignature, or the default validator failing on a key it cannot load
             return CertificateCheck("signature", "failed", reason("bad_signature", **self._ref(cert)))
         return CertificateCheck("signature", "passed", detail=str(name))
@@ -269,7 +295,10 @@ class _Run:
                     bounds: list[datetime]) -> tuple[CertificateCheck, RevocationStatus | None]:
         if self.mode == "off" or self.checker is None:
             return CertificateCheck("revocation", "skipped", detail="revocation checking is off"), None
-        status = self.checker.check(cert, issuer, self.at)
+        try:
+            status = self.checker.check(cert, issuer, self.at)
+        except _PARSE_ERRORS as exc:  # a value of the certificate or of a CRL asn1crypto cannot decode
+            status = RevocationStatus("unknown", code="revocation_unknown", detail=_one_line(exc))
         bounds += list(status.bounds)
         if status.state == "good":
             return CertificateCheck("revocation", "passed", detail=f"not revoked ({status.source})"), status
@@ -311,9 +340,9 @@ class _Run:
                 if i > 0:
                     own.append(self._ca(cert, certs[:i]))
                 own.append(self._critical(cert))
-            except (ValueError, TypeError, KeyError, SignAgentError) as exc:
+            except (*_PARSE_ERRORS, SignAgentError) as exc:
                 checks[i].append(CertificateCheck("structure", "failed", reason(
-                    "malformed", detail=" ".join(str(exc).split()) or type(exc).__name__, **self._ref(cert))))
+                    "malformed", detail=_one_line(exc), **self._ref(cert))))
         for own in checks:
             structural += [c.reason for c in own if c.status == "failed" and c.reason is not None]
         last = certs[-1]
@@ -350,11 +379,15 @@ class _Run:
                                             else "intermediate")
         return CertificateInfo(
             subject=_subject(cert), issuer=_issuer(cert), serial=format(cert.serial_number, "X"),
-            sha1=_thumbprint(cert), sha256=hashlib.sha256(cert.dump()).hexdigest().upper(),
+            sha1=_thumbprint(cert), sha256=hashlib.sha256(received_encoding(cert)).hexdigest().upper(),
             not_before=not_before, not_after=not_after, role=role, checks=tuple(checks))  # type: ignore[arg-type]
 
     def _pkix(self, certs: tuple[x509.Certificate, ...]) -> tuple[str | None, str]:
-        """pyhanko-certvalidator's RFC 5280 section 6.1 run on this exact path (revocation is ours)."""
+        """pyhanko-certvalidator's RFC 5280 section 6.1 run on this exact path (revocation is ours).
+
+        The anchor given is the path's last certificate, which path building ends only on a certificate
+        byte-identical to a trusted one; pyhanko takes the path as given (its trust manager, which matches roots by
+        name and key, is consulted only by its own path builder, not used here)."""
         anchor = certs[-1]
         context = ValidationContext(
             trust_roots=[anchor], moment=self.at, allow_fetching=False,
@@ -364,9 +397,9 @@ class _Run:
         try:
             _run_sync(lambda: async_validate_path(context, path))
         except (pv_errors.PathError, pv_errors.ValidationError) as exc:
-            return reason_code_for(exc), str(exc)
-        except (ValueError, TypeError, KeyError) as exc:
-            return "malformed", str(exc)
+            return reason_code_for(exc), _one_line(exc)
+        except _PARSE_ERRORS as exc:
+            return "malformed", _one_line(exc)
         return None, ""
 
 
@@ -393,7 +426,7 @@ def _issuer_fetcher(fetcher: Fetcher, cache: FetchCache | None):  # type: ignore
             urls = [entry["access_location"].native for entry in cert.authority_information_access_value or []
                     if entry["access_method"].native == "ca_issuers"
                     and entry["access_location"].name == "uniform_resource_identifier"]
-        except (ValueError, TypeError, KeyError):
+        except _PARSE_ERRORS:
             return found
         for url in urls:
             if not is_fetchable(url):
@@ -415,7 +448,7 @@ def _issuer_fetcher(fetcher: Fetcher, cache: FetchCache | None):  # type: ignore
                 continue
             if downloaded and cache is not None:
                 cache.store("cert", url, data)
-            found += [c for c in certs if c.subject == cert.issuer]
+            found += [c for c in certs if name_key(c.subject) == name_key(cert.issuer)]
             if found:
                 break
         return found
@@ -447,6 +480,10 @@ def _input_digest(item: object) -> bytes:
     der = getattr(item, "der", None)
     if isinstance(der, bytes):
         return hashlib.sha256(der).digest()
+    if isinstance(item, x509.Certificate | crl.CertificateList):
+        # the bytes it was read from: its dump() may be a DER re-encoding of a BER input, which must not share a
+        # cache entry with the DER certificate it is not
+        return hashlib.sha256(received_encoding(item)).digest()
     dump = getattr(item, "dump", None)
     if callable(dump):
         return hashlib.sha256(dump()).digest()
@@ -516,9 +553,14 @@ def validate(cert: object, *, trust_roots: Iterable[object], intermediates: Iter
         crls=local_crls, fetcher=network, cache=cache, sig_validator=sig_validator, algorithm_policy=policy)
     run = _Run(when, revocation, checker, sig_validator, policy, purpose)
 
-    pool = CertificatePool(roots, extra)
-    candidates = build_paths(target, pool, fetch_issuers=_issuer_fetcher(network, cache) if network else None)
-    evaluations = [run.evaluate(c) for c in candidates]
+    try:
+        pool = CertificatePool(roots, extra)
+        candidates = build_paths(target, pool, fetch_issuers=_issuer_fetcher(network, cache) if network else None)
+        evaluations = [run.evaluate(c) for c in candidates]
+    except _PARSE_ERRORS as exc:
+        # the boundary: whatever value asn1crypto still cannot decode is malformed input, told in one line
+        raise CertificateFormatError(f"a certificate cannot be processed: {_one_line(exc)}",
+                                     message_ru="сертификат не удаётся обработать") from None
     order = sorted(range(len(evaluations)), key=lambda i: (
         status_rank(evaluations[i].report.status), len(evaluations[i].report.reasons),
         len(evaluations[i].report.certificates), i))

@@ -7,9 +7,17 @@ fails at load time with a :class:`~signagent.errors.CertificateFormatError`, nev
 Extension *values* are decoded one by one on first use (:mod:`signagent.x509.extensions`): a value that does not
 decode is recorded beside its extension (and in :attr:`Certificate.problems`), never raised.
 
+The DER must be strict (RFC 5280 section 4.1; :func:`check_certificate_der`): definite minimal lengths, nothing
+after the certificate or inside it that DER would not encode, three elements in the outer SEQUENCE, DER extension
+values, at most :data:`signagent.asn1.strict_der.MAX_DEPTH` levels of nesting (checked before asn1crypto sees the
+bytes). The signature is verified over tbsCertificate *as received* (:attr:`Certificate.tbs_der`), and only when
+the outer signatureAlgorithm equals the inner one (:attr:`Certificate.algorithms_match`); thumbprints are of the
+bytes received.
+
 Equality and hashing go by DER.
 
-Exports: Certificate, AlgorithmName, BasicConstraints, KeyUsagePeriod.
+Exports: Certificate, AlgorithmName, BasicConstraints, KeyUsagePeriod, CertificateNotDerError,
+CertificateNestingError, check_certificate_der.
 """
 
 from __future__ import annotations
@@ -19,20 +27,36 @@ import functools
 import hashlib
 from typing import NamedTuple
 
-from asn1crypto import crl, keys, x509
+from asn1crypto import core, crl, keys, x509
 
 import signagent.asn1  # noqa: F401  -- registers GOST algorithms and Russian attributes with asn1crypto
 from signagent.asn1 import oids
-from signagent.errors import CertificateFormatError, InvalidInputError, SignAgentError
+from signagent.asn1.opaque_specs import OpaqueCertificate
+from signagent.asn1.strict_der import check_canonical, check_der, sequence_elements
+from signagent.errors import (
+    CertificateFormatError,
+    InvalidInputError,
+    NestingTooDeepError,
+    NotDerError,
+    SignAgentError,
+)
 from signagent.gost import Curve, PublicKey, curve, streebog256
 
 from .extensions import ExtensionInfo, check_extension_framing, parse_extensions
 from .identity import IssuerSignTool, QualifiedIdentity, extract_identity
 from .names import DistinguishedName
 from .problems import Problem
-from .signature import public_key_from_info, verify_signature
+from .signature import certificate_signed_bytes, public_key_from_info, verify_signature
 
-__all__ = ["AlgorithmName", "BasicConstraints", "Certificate", "KeyUsagePeriod"]
+__all__ = [
+    "AlgorithmName",
+    "BasicConstraints",
+    "Certificate",
+    "CertificateNestingError",
+    "CertificateNotDerError",
+    "KeyUsagePeriod",
+    "check_certificate_der",
+]
 
 _PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError, RecursionError)
 
@@ -61,8 +85,47 @@ class KeyUsagePeriod(NamedTuple):
     not_after: _dt.datetime | None
 
 
+class CertificateNotDerError(NotDerError, CertificateFormatError):
+    """A certificate that is not in DER (RFC 5280 section 4.1): code ``not_der``, and a CertificateFormatError so
+    that every caller that skips or reports unreadable certificates treats it as one."""
+
+
+class CertificateNestingError(NestingTooDeepError, CertificateFormatError):
+    """A certificate nested deeper than any genuine one (code ``nesting_too_deep``); a CertificateFormatError too."""
+
+
 def _format_error(message: str, message_ru: str) -> CertificateFormatError:
     return CertificateFormatError(message, message_ru=message_ru)
+
+
+def _one_line(exc: BaseException) -> str:
+    """The first line of an asn1crypto message, whitespace collapsed (its "while parsing ..." chain is noise)."""
+    return " ".join(str(exc).split("\n")[0].split()) or type(exc).__name__
+
+
+def check_certificate_der(der: bytes) -> None:
+    """Raise CertificateNotDerError / CertificateNestingError unless ``der`` is one certificate in strict DER.
+
+    The TLV walk (:func:`signagent.asn1.strict_der.check_der`) runs before asn1crypto sees the bytes, so a hostile
+    nesting is refused before it costs memory or recursion; then the outer SEQUENCE must hold exactly
+    tbsCertificate, signatureAlgorithm and signatureValue (RFC 5280 section 4.1), and every extension value must
+    itself be DER (section 4.1: extnValue holds "the DER encoding of an ASN.1 value").
+    """
+    check_der(der, what="the certificate", error=CertificateNotDerError, too_deep=CertificateNestingError)
+    parts = sequence_elements(der, what="the certificate", error=CertificateNotDerError)
+    if len(parts) > 3:  # fewer is simply malformed, and the parser says which field is missing
+        raise CertificateNotDerError(
+            f"the certificate is not DER: its outer SEQUENCE holds {len(parts)} elements, more than 3 (RFC 5280 4.1)",
+            message_ru=f"сертификат не в DER: внешняя SEQUENCE содержит {len(parts)} элементов вместо 3")
+
+
+def _check_extension_values(cert: OpaqueCertificate) -> None:
+    # the outline spec: asn1crypto's would decode each value by its OID on access, before the walk could look
+    for ext in cert["tbs_certificate"]["extensions"] or ():
+        oid = ext["extn_id"].dotted
+        contents = ext["extn_value"].contents
+        check_der(contents, what=f"the value of extension {oid}", error=CertificateNotDerError,
+                  too_deep=CertificateNestingError)
 
 
 def _check_structure(cert: x509.Certificate) -> None:
@@ -126,8 +189,13 @@ class Certificate:
         """
         der = bytes(der)
         try:
+            check_certificate_der(der)
             asn1 = x509.Certificate.load(der, strict=True)
             _check_structure(asn1)
+            # last, as the structure is known to be a certificate: asn1crypto's DER re-encoding must be the input
+            # (junk inside an EXPLICIT wrapper, DEFAULT values encoded, SET OF out of order -- X.690 clause 11).
+            outline = check_canonical(OpaqueCertificate, der, what="the certificate", error=CertificateNotDerError)
+            _check_extension_values(outline)
             self = object.__new__(cls)
             self._asn1 = asn1
             self._der = der
@@ -141,7 +209,7 @@ class Certificate:
             if _looks_like_crl(der):
                 raise _format_error("this is a certificate revocation list (CRL), not a certificate",
                                     message_ru="это список отзыва сертификатов (CRL), а не сертификат") from None
-            reason = " ".join(str(exc).split()) or type(exc).__name__
+            reason = _one_line(exc)
             raise _format_error(f"malformed certificate: {reason}",
                                 message_ru=f"повреждённый сертификат: {reason}") from None
         return self
@@ -165,8 +233,17 @@ class Certificate:
 
     @property
     def tbs_der(self) -> bytes:
-        """The DER of tbsCertificate: the bytes the issuer signed."""
-        return self._asn1["tbs_certificate"].dump()
+        """tbsCertificate exactly as received: the bytes the issuer signed (never a re-encoding)."""
+        cached = self._cache.get("tbs")
+        if cached is None:
+            cached = self._cache["tbs"] = sequence_elements(self._der)[0]
+        return cached  # type: ignore[return-value]
+
+    @property
+    def algorithms_match(self) -> bool:
+        """Is the outer signatureAlgorithm the same AlgorithmIdentifier as tbsCertificate.signature, byte for
+        byte (RFC 5280 section 4.1.1.2: the two fields "MUST contain the same algorithm identifier")?"""
+        return certificate_signed_bytes(self._der) is not None
 
     @property
     def signature_value(self) -> bytes:
@@ -373,8 +450,10 @@ class Certificate:
         urls: list[str] = []
         for point in parsed or ():
             name = point["distribution_point"]
-            if name.name == "full_name":
-                urls.extend(g.native for g in name.chosen if g.name == "uniform_resource_identifier")
+            # distributionPoint is OPTIONAL (RFC 5280 4.2.1.13): a point may name only its cRLIssuer
+            if isinstance(name, core.Void) or name.name != "full_name":
+                continue
+            urls.extend(g.native for g in name.chosen if g.name == "uniform_resource_identifier")
         return tuple(urls)
 
     def _access_urls(self, method: str) -> tuple[str, ...]:
@@ -440,8 +519,12 @@ class Certificate:
     def is_signed_by(self, issuer: Certificate) -> bool:
         """Does ``issuer``'s public key verify this certificate's signature?
 
-        Raises UnknownAlgorithmError for a non-GOST algorithm or an algorithm that does not fit the issuer's key.
+        False when the outer signatureAlgorithm differs from the one inside tbsCertificate (RFC 5280 4.1.1.2): the
+        issuer's signature covers only the inner one. Raises UnknownAlgorithmError for a non-GOST algorithm or an
+        algorithm that does not fit the issuer's key.
         """
+        if not self.algorithms_match:
+            return False
         return verify_signature(self.tbs_der, self._asn1["signature_algorithm"], self.signature_value,
                                 issuer.public_key_info)
 
@@ -486,10 +569,10 @@ class Certificate:
                                  f"critical extension {oid} is not understood",
                                  f"критическое расширение {oid} не поддерживается"))
         inner = self._asn1["tbs_certificate"]["signature"]["algorithm"].dotted
-        if inner != self.signature_algorithm.oid:
+        if not self.algorithms_match:
             found.append(Problem("signature_algorithm_mismatch", "signature",
                                  f"tbsCertificate names {inner} but the certificate is signed with "
-                                 f"{self.signature_algorithm.oid} (RFC 5280 section 4.1.1.2)",
+                                 f"{self.signature_algorithm.oid} or other parameters (RFC 5280 section 4.1.1.2)",
                                  "алгоритм подписи в tbsCertificate не совпадает с алгоритмом подписи сертификата"))
         return tuple(found)
 

@@ -20,6 +20,8 @@ from asn1crypto import core, x509
 
 import signagent.asn1  # noqa: F401  -- registers the Russian extensions with asn1crypto
 from signagent.asn1 import oids
+from signagent.asn1.integers import jsonable_int
+from signagent.asn1.nesting import MAX_VALUE_DEPTH, nesting_depth
 
 __all__ = ["PROCESSED_EXTENSIONS", "ExtensionInfo", "check_extension_framing", "parse_extensions", "to_jsonable"]
 
@@ -68,7 +70,8 @@ class ExtensionInfo:
 
 
 def to_jsonable(value: object) -> object:
-    """asn1crypto ``.native`` output made JSON-ready: bytes as hex, datetimes ISO-8601, sets sorted."""
+    """asn1crypto ``.native`` output made JSON-ready: bytes as hex, datetimes ISO-8601, sets sorted, integers too
+    large for ``str()``/``json.dumps`` (a hostile pathLenConstraint of 20,000 digits) as abbreviated hex text."""
     if isinstance(value, bytes | bytearray):
         return bytes(value).hex()
     if isinstance(value, _dt.datetime):
@@ -76,18 +79,25 @@ def to_jsonable(value: object) -> object:
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, set | frozenset):
-        return sorted(to_jsonable(v) for v in value)  # type: ignore[type-var]
+        return sorted((to_jsonable(v) for v in value), key=repr)
     if isinstance(value, list | tuple):
         return [to_jsonable(v) for v in value]
-    if value is None or isinstance(value, str | int | float | bool):
+    if isinstance(value, int) and not isinstance(value, bool):
+        return jsonable_int(value)
+    if value is None or isinstance(value, str | float | bool):
         return value
     return str(value)
+
+
+# What asn1crypto raises on hostile values: its parse errors, and AttributeError for types it reads but cannot
+# turn into Python values (an ObjectDescriptor, tag 7, has no .native).
+_DECODE_ERRORS = (ValueError, TypeError, KeyError, OverflowError, AttributeError, IndexError)
 
 
 def _generic_value(contents: bytes) -> object:
     try:
         return to_jsonable(core.load(contents).native)
-    except (ValueError, TypeError, KeyError, OverflowError):
+    except _DECODE_ERRORS:
         return contents.hex()
 
 
@@ -124,6 +134,11 @@ def _one(extension: x509.Extension) -> ExtensionInfo:
     critical = bool(raw["critical"].native)
     known = oid in PROCESSED_EXTENSIONS
     contents = raw["extn_value"].native or b""
+    if nesting_depth(contents, MAX_VALUE_DEPTH) > MAX_VALUE_DEPTH:
+        # asn1crypto decodes recursively (RecursionError, and memory on the way): too deep a value is recorded as
+        # unprocessable without decoding it -- for a critical extension that makes the certificate unacceptable.
+        return ExtensionInfo(oid, name, critical, contents[:64].hex(),
+                             f"nested deeper than {MAX_VALUE_DEPTH} levels", known)
     spec = x509.Extension._oid_specs.get(name)
     if spec is None:
         # No spec for this OID: show a generic decoding; nothing to be wrong against.
@@ -131,8 +146,8 @@ def _one(extension: x509.Extension) -> ExtensionInfo:
     try:
         parsed = spec.load(contents, strict=True)
         value = to_jsonable(parsed.native)
-    except (ValueError, TypeError, KeyError, OverflowError) as exc:
-        reason = " ".join(str(exc).split())
+    except _DECODE_ERRORS as exc:
+        reason = " ".join(str(exc).split())[:300] or type(exc).__name__
         return ExtensionInfo(oid, name, critical, _generic_value(contents), f"does not match its ASN.1 spec: {reason}",
                              known)
     return ExtensionInfo(oid, name, critical, value, None, known, parsed)

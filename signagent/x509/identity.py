@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from signagent.asn1 import oids
+from signagent.asn1.integers import int_text
 
 from .checksums import check_inn10, check_inn12, check_ogrn, check_ogrnip, check_snils
 from .problems import Problem
@@ -138,15 +139,22 @@ class QualifiedIdentity:
         return out
 
 
+def _shown(value: str) -> str:
+    """repr of an attribute value for a message, cut to 40 characters (a message stays one short line)."""
+    return repr(value) if len(value) <= 40 else repr(value[:40]) + "..."
+
+
 def _problem(field: str, kind: str, value: str, expected_length: str | None = None) -> Problem:
     en, ru = _FIELD_LABELS[field]
     length = expected_length or _LENGTHS[field]
     if kind == "not_digits":
-        message = f"{en} {value!r} contains characters other than digits"
-        message_ru = f"{ru} {value!r} содержит не только цифры"
+        shown = _shown(value)
+        message = f"{en} {shown} contains characters other than digits"
+        message_ru = f"{ru} {shown} содержит не только цифры"
     elif kind == "length":
-        message = f"{en} {value!r} has {len(value)} digits, expected {length}"
-        message_ru = f"{ru} {value!r} содержит {len(value)} цифр, ожидалось {length}"
+        shown = _shown(value)
+        message = f"{en} {shown} has {len(value)} digits, expected {length}"
+        message_ru = f"{ru} {shown} содержит {len(value)} цифр, ожидалось {length}"
     else:
         message = f"{en} {value} has a wrong check digit"
         message_ru = f"{ru} {value}: неверное контрольное число"
@@ -239,9 +247,14 @@ def extract_identity(cert: Certificate) -> QualifiedIdentity:
 
     kind_value = cert.identification_kind
     if kind_value is not None and kind_value not in IDENTIFICATION_KINDS:
+        # The INTEGER is unbounded on the wire: shown through int_text (str() fails beyond 4,300 digits), and kept
+        # only when it is an ordinary number, so that to_dict() stays JSON-ready.
+        shown = int_text(kind_value)
         problems.append(Problem("identification_kind_unknown", "identification_kind",
-                                f"identificationKind {kind_value} is not one of 0-3",
-                                f"identificationKind {kind_value} не входит в допустимые значения 0-3"))
+                                f"identificationKind {shown} is not one of 0-3",
+                                f"identificationKind {shown} не входит в допустимые значения 0-3"))
+        if kind_value.bit_length() > 63:
+            kind_value = None
 
     period = cert.private_key_usage_period
     policies = set(cert.policy_oids)

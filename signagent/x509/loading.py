@@ -17,6 +17,12 @@ Malformed input fails fast with a specific :class:`~signagent.errors.Certificate
 checked against the bytes present before asn1crypto sees them. Missing or unreadable files raise
 :class:`~signagent.errors.FileAccessError`.
 
+Certificates and CRLs must be strict DER (RFC 5280 sections 4.1 and 5.1; :mod:`signagent.asn1.strict_der`):
+anything else raises :class:`~signagent.x509.certificate.CertificateNotDerError` / :class:`CrlNotDerError`
+(code ``not_der``, still a CertificateFormatError / CrlFormatError), too deep a nesting
+:class:`~signagent.x509.certificate.CertificateNestingError` / :class:`CrlNestingError` (``nesting_too_deep``).
+A PKCS#7 bundle may be BER; the certificates in it are checked from the bytes as read.
+
 Directories (:func:`load_certificates_path`): every regular file directly in the directory, in name order;
 hidden files (a leading dot) are ignored; a file that is not a certificate (a README, a key, a CRL) is skipped and
 listed in ``.skipped`` of the result with the reason, because trust directories in the wild hold such files.
@@ -37,14 +43,26 @@ from pathlib import Path
 from asn1crypto import cms, crl
 
 import signagent.asn1  # noqa: F401  -- registers GOST algorithms and Russian attributes with asn1crypto
-from signagent.errors import CertificateFormatError, CrlFormatError, FileAccessError, InvalidTypeError, SignAgentError
+from signagent.asn1.opaque_specs import OpaqueCertificateList
+from signagent.asn1.strict_der import check_canonical, check_der, received_encoding, sequence_elements
+from signagent.errors import (
+    CertificateFormatError,
+    CrlFormatError,
+    FileAccessError,
+    InvalidTypeError,
+    NestingTooDeepError,
+    NotDerError,
+    SignAgentError,
+)
 from signagent.fileio import read_capped
 
-from .certificate import Certificate
+from .certificate import Certificate, CertificateNotDerError
 
 __all__ = [
     "MAX_CERTIFICATE_FILE",
     "MAX_CRL_FILE",
+    "CrlNestingError",
+    "CrlNotDerError",
     "LoadedCertificates",
     "SkippedFile",
     "load_certificate",
@@ -82,6 +100,14 @@ class _Kind:
 
     def fail(self, message: str, message_ru: str) -> SignAgentError:
         return self.error(message, message_ru=message_ru)
+
+
+class CrlNotDerError(NotDerError, CrlFormatError):
+    """A CRL that is not in DER (RFC 5280 section 5.1): code ``not_der``, and a CrlFormatError for the callers."""
+
+
+class CrlNestingError(NestingTooDeepError, CrlFormatError):
+    """A CRL nested deeper than any genuine one: code ``nesting_too_deep``, and a CrlFormatError."""
 
 
 _CERT = _Kind(CertificateFormatError, "certificate", "сертификат", MAX_CERTIFICATE_FILE)
@@ -142,8 +168,9 @@ def _split_der(data: bytes, kind: _Kind, *, allow_trailing: bool = False) -> lis
             # BER indefinite length: legal in a PKCS#7 bundle (asn1crypto reads it as BER), never in a certificate
             # or CRL, which must be DER (RFC 5280 section 4.1).
             if offset != 0 or kind is not _CERT or len(data) <= header or data[header] != _OID:
-                raise kind.fail(f"BER indefinite length at offset {offset}: a {kind.what} must be DER",
-                                f"неопределённая длина BER по смещению {offset}: требуется DER")
+                not_der = CertificateNotDerError if kind is _CERT else CrlNotDerError
+                raise not_der(f"BER indefinite length at offset {offset}: a {kind.what} must be DER",
+                              message_ru=f"неопределённая длина BER по смещению {offset}: требуется DER")
             return [data]
         end = offset + header + length
         if end > len(data):
@@ -248,13 +275,14 @@ def _bundle_certificates(der: bytes) -> list[Certificate]:
     except SignAgentError:
         raise
     except _PARSE_ERRORS as exc:
-        reason = " ".join(str(exc).split())
+        reason = " ".join(str(exc).split("\n")[0].split()) or type(exc).__name__
         raise _CERT.fail(f"malformed PKCS#7/CMS bundle: {reason}",
                          f"повреждённый контейнер PKCS#7/CMS: {reason}") from None
     certificates = []
     for choice in choices:
         if choice.name == "certificate":  # attribute certificates and the like are not X.509 certificates
-            certificates.append(Certificate.from_der(choice.chosen.dump()))
+            # the bytes as read: a bundle may be BER, a certificate in it must still be DER (RFC 5280 4.1)
+            certificates.append(Certificate.from_der(received_encoding(choice.chosen)))
     if not certificates:
         raise _CERT.fail("the PKCS#7/CMS bundle holds no certificates", "контейнер PKCS#7/CMS не содержит сертификатов")
     return certificates
@@ -343,7 +371,55 @@ def load_certificates_path(path: str | os.PathLike[str]) -> LoadedCertificates:
 # -- CRLs -----------------------------------------------------------------------------------------------------------
 
 
+def _check_crl_der(der: bytes) -> None:
+    """Strict DER of a CRL (RFC 5280 section 5.1), before asn1crypto reads it.
+
+    The TLV walk covers every octet; the re-encoding comparison (:func:`check_canonical`) is made on the CRL with
+    its revokedCertificates cut out, because asn1crypto takes about 150 us per entry and state-PKI CRLs hold
+    10^5 entries. The entries are flat (serial, date, extensions: no EXPLICIT wrapper for asn1crypto to drop), and
+    the signature is verified over the TBS as received, so every entry octet is covered by it anyway.
+    """
+    check_der(der, what="the CRL", error=CrlNotDerError, too_deep=CrlNestingError)
+    parts = sequence_elements(der, what="the CRL", error=CrlNotDerError)
+    if len(parts) > 3:  # fewer is simply malformed, and the parser says which field is missing
+        raise CrlNotDerError(f"the CRL is not DER: its outer SEQUENCE holds {len(parts)} elements, more than 3",
+                             message_ru=f"список отзыва не в DER: внешняя SEQUENCE содержит {len(parts)} элементов")
+    if len(parts) < 3 or parts[0][:1] != b"\x30":
+        return  # not a CRL at all: the parser says what is wrong
+    tbs = sequence_elements(parts[0], what="the CRL", error=CrlNotDerError)
+    # tbsCertList: version?, signature, issuer, thisUpdate, nextUpdate?, revokedCertificates?, [0] crlExtensions?
+    # revokedCertificates is the SEQUENCE that follows the times (UTCTime 0x17 / GeneralizedTime 0x18).
+    kept: list[bytes] = []
+    after_time = cut = False
+    for part in tbs:
+        if after_time and not cut and part[:1] == b"\x30":
+            cut = True  # only the one revokedCertificates: anything more is left for the comparison to refuse
+            continue
+        after_time = after_time or part[:1] in (b"\x17", b"\x18")
+        kept.append(part)
+    body = b"".join(kept)
+    # both cuts are lengths re-encoded here (DER definite form, X.690 10.1); the rest is the bytes as received
+    short_tbs = b"\x30" + _length_octets(len(body)) + body
+    rest = short_tbs + parts[1] + parts[2]
+    check_canonical(OpaqueCertificateList, b"\x30" + _length_octets(len(rest)) + rest, what="the CRL",
+                    error=CrlNotDerError)
+
+
+def _length_octets(n: int) -> bytes:
+    if n < 0x80:
+        return bytes([n])
+    raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(raw)]) + raw
+
+
 def _crl_from_der(der: bytes) -> crl.CertificateList:
+    try:
+        _check_crl_der(der)
+    except CrlFormatError:
+        if _looks_like_certificate(der):
+            raise _CRL.fail("this is a certificate, not a certificate revocation list",
+                            "это сертификат, а не список отзыва сертификатов") from None
+        raise
     try:
         parsed = crl.CertificateList.load(der, strict=True)
         tbs = parsed["tbs_cert_list"]
@@ -358,7 +434,7 @@ def _crl_from_der(der: bytes) -> crl.CertificateList:
         if _looks_like_certificate(der):
             raise _CRL.fail("this is a certificate, not a certificate revocation list",
                             "это сертификат, а не список отзыва сертификатов") from None
-        reason = " ".join(str(exc).split()) or type(exc).__name__
+        reason = " ".join(str(exc).split("\n")[0].split()) or type(exc).__name__
         raise _CRL.fail(f"malformed CRL: {reason}", f"повреждённый список отзыва: {reason}") from None
 
 

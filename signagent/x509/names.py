@@ -5,6 +5,12 @@ lookup here goes by attribute type, never by position. Attribute values that do 
 expects (or attributes of an unknown type) are decoded generically; a value that cannot be decoded at all is
 shown as ``#`` + the hex of its DER, as RFC 4514 section 2.4 does.
 
+Names are compared as RFC 5280 section 7.1 says: attribute by attribute, string values after the RFC 4518
+preparation (case-folding, space handling). A value that cannot be prepared (a UTF8String with invalid bytes, an
+odd-length BMPString, a private-use or unassigned character, a type where a string is expected) is compared as
+its DER bytes, the binary comparison section 7.1 allows for other values, so that a hostile name is never equal
+to a different one and comparing it never raises.
+
 Exports: NameAttribute, DistinguishedName.
 """
 
@@ -51,6 +57,10 @@ _LABELS = {
 
 _STRING_TYPES = (core.AbstractString,)
 
+# Everything asn1crypto may raise while decoding or preparing a value it got from the wire.
+# AttributeError: asn1crypto reads some types it cannot turn into Python values (an ObjectDescriptor has no .native).
+_VALUE_ERRORS = (ValueError, TypeError, KeyError, OverflowError, IndexError, AttributeError)
+
 
 class _RawTypeAndValue(core.Sequence):
     """AttributeTypeAndValue with the value left undecoded (asn1crypto decodes it by type when touched)."""
@@ -73,7 +83,7 @@ def _decode_value(type_and_value: x509.NameTypeAndValue) -> str:
         native = type_and_value["value"].native
         if isinstance(native, str):
             return native
-    except (ValueError, TypeError, KeyError):
+    except _VALUE_ERRORS:
         pass
     # The declared type did not fit (or is unknown): decode whatever string type is there.
     der = _RawTypeAndValue.load(type_and_value.dump())["value"].dump()
@@ -81,9 +91,21 @@ def _decode_value(type_and_value: x509.NameTypeAndValue) -> str:
         generic = core.load(der)
         if isinstance(generic, _STRING_TYPES):
             return generic.native
-    except (ValueError, TypeError, KeyError):
+    except _VALUE_ERRORS:
         pass
     return "#" + der.hex()
+
+
+def _comparison_key(type_and_value: x509.NameTypeAndValue) -> tuple[str, tuple[str, object]]:
+    """(OID, prepared value) for RFC 5280 section 7.1 comparison; the value's DER when it cannot be prepared."""
+    oid = type_and_value["type"].dotted
+    try:
+        prepped = type_and_value.prepped_value  # RFC 4518 string preparation, as asn1crypto's own comparison does
+        if isinstance(prepped, str):
+            return oid, ("text", prepped)
+    except _VALUE_ERRORS:
+        pass
+    return oid, ("der", _RawTypeAndValue.load(type_and_value.dump())["value"].dump())
 
 
 def _escape(value: str) -> str:
@@ -104,13 +126,16 @@ class DistinguishedName:
     Equality follows RFC 5280 section 7.1 name comparison (asn1crypto's normalised comparison).
     """
 
-    __slots__ = ("_asn1", "_attributes", "_rdns")
+    __slots__ = ("_asn1", "_attributes", "_key", "_rdns")
 
     def __init__(self, name: x509.Name) -> None:
         self._asn1 = name
         rdns: list[tuple[NameAttribute, ...]] = []
+        keys: list[tuple[tuple[str, tuple[str, object]], ...]] = []
         for rdn in name.chosen:
             attrs = []
+            # An RDN is a SET: its attributes compare in any order (RFC 5280 section 7.1).
+            keys.append(tuple(sorted((_comparison_key(tv) for tv in rdn), key=repr)))
             for tv in rdn:
                 oid = tv["type"].dotted
                 known = x509.NameType._map.get(oid) or _EXTRA_NAMES.get(oid)
@@ -118,6 +143,7 @@ class DistinguishedName:
                 attrs.append(NameAttribute(oid, attr_name, _LABELS.get(attr_name, oid), _decode_value(tv)))
             rdns.append(tuple(attrs))
         self._rdns = tuple(rdns)
+        self._key = tuple(keys)
         self._attributes = tuple(a for rdn in rdns for a in rdn)
 
     @property
@@ -176,7 +202,7 @@ class DistinguishedName:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, DistinguishedName):
             return NotImplemented
-        return self._asn1 == other._asn1
+        return self._key == other._key
 
     def __hash__(self) -> int:
-        return hash(self._asn1.hashable)
+        return hash(self._key)

@@ -11,7 +11,12 @@ In every case the signature value is s || r as stored (big-endian halves) and th
 the hash function returns it (RFC 4491 section 2.2.2; ``reference/qualified-profile.md`` section 7). The key's
 curve comes from the publicKeyParamSet of its SubjectPublicKeyInfo.
 
-Exports: verify_signature, public_key_from_info, crl_is_signed_by, signature_scheme.
+Signed structures are verified over their TBS exactly as received (:func:`crl_signed_bytes`, and
+``Certificate.tbs_der``), never over asn1crypto's re-encoding, and only when the outer signatureAlgorithm is the
+same AlgorithmIdentifier as the one inside the TBS (RFC 5280 sections 4.1.1.2 and 5.1.1.2).
+
+Exports: verify_signature, public_key_from_info, crl_is_signed_by, crl_signed_bytes, certificate_signed_bytes,
+signature_scheme.
 """
 
 from __future__ import annotations
@@ -23,13 +28,22 @@ from asn1crypto import algos, crl, keys
 
 import signagent.asn1  # noqa: F401  -- registers the GOST algorithms with asn1crypto
 from signagent.asn1 import oids
-from signagent.errors import InvalidKeyError, UnknownAlgorithmError
+from signagent.asn1.strict_der import received_encoding, sequence_elements
+from signagent.errors import InvalidKeyError, NotDerError, UnknownAlgorithmError
 from signagent.gost import PublicKey, curve, gost341194, streebog256, streebog512
 
 if TYPE_CHECKING:
     from .certificate import Certificate
 
-__all__ = ["SignatureScheme", "crl_is_signed_by", "public_key_from_info", "signature_scheme", "verify_signature"]
+__all__ = [
+    "SignatureScheme",
+    "certificate_signed_bytes",
+    "crl_is_signed_by",
+    "crl_signed_bytes",
+    "public_key_from_info",
+    "signature_scheme",
+    "verify_signature",
+]
 
 _PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError)
 
@@ -178,10 +192,42 @@ def verify_signature(data: bytes, signature_algorithm: algos.SignedDigestAlgorit
     return key.verify_digest(_hash(scheme, public_key_info, bytes(data)), bytes(signature))
 
 
+def certificate_signed_bytes(certificate: object) -> bytes | None:
+    """tbsCertificate as received (an asn1crypto certificate, or DER bytes), or None when the outer
+    signatureAlgorithm is not the tbsCertificate.signature AlgorithmIdentifier byte for byte (RFC 5280 section
+    4.1.1.2) or the certificate is not framed as one."""
+    der = bytes(certificate) if isinstance(certificate, bytes | bytearray | memoryview) else received_encoding(
+        certificate)
+    try:
+        parts = sequence_elements(der, what="the certificate")
+        tbs = sequence_elements(parts[0], what="the certificate")
+        inner = tbs[2] if tbs[0][:1] == b"\xa0" else tbs[1]  # [0] version (absent in v1), serial, signature
+    except (NotDerError, IndexError):
+        return None
+    return parts[0] if len(parts) == 3 and inner == parts[1] else None
+
+
+def crl_signed_bytes(certificate_list: crl.CertificateList) -> bytes | None:
+    """tbsCertList as received (the bytes the issuer signed), or None when the outer signatureAlgorithm is not the
+    tbsCertList.signature AlgorithmIdentifier byte for byte (RFC 5280 section 5.1.1.2) or the CRL is not framed
+    as one."""
+    try:
+        parts = sequence_elements(received_encoding(certificate_list), what="the CRL")
+        tbs = sequence_elements(parts[0], what="the CRL")
+        inner = tbs[1] if tbs[0][:1] == b"\x02" else tbs[0]  # version INTEGER is optional (v1)
+    except (NotDerError, IndexError):
+        return None
+    return parts[0] if len(parts) == 3 and inner == parts[1] else None
+
+
 def crl_is_signed_by(certificate_list: crl.CertificateList, issuer: Certificate) -> bool:
-    """Is the CRL's signature valid under ``issuer``'s public key? (Names and key usage are not checked here.)"""
+    """Is the CRL's signature valid under ``issuer``'s public key? (Names and key usage are not checked here.)
+    False when the outer and inner signature algorithms differ."""
+    signed = crl_signed_bytes(certificate_list)
+    if signed is None:
+        return False
     return verify_signature(
-        certificate_list["tbs_cert_list"].dump(),
+        signed,
         certificate_list["signature_algorithm"],
         certificate_list["signature"].native,
         issuer.public_key_info,
