@@ -6,7 +6,7 @@ import base64
 import hashlib
 import http.client
 import socket
-import time
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -243,22 +243,21 @@ def test_failure_modes(pki: TestPKI, server: PkiServer) -> None:
 
 def test_slow_server_times_out_the_client(pki: TestPKI, server: PkiServer) -> None:
     server.delay = 3.0
-    start = time.monotonic()
-    with pytest.raises((TimeoutError, socket.timeout, urllib.error.URLError)):
+    with pytest.raises((TimeoutError, socket.timeout, urllib.error.URLError)):  # answered after 3 s, asked 0.3 s
         _get(pki.urls["crl_inter"], timeout=0.3)
-    assert time.monotonic() - start < 2.0
 
 
 def test_stopping_abandons_delayed_requests_and_frees_the_port(tmp_path: Path) -> None:
-    srv = PkiServer()
-    with srv:
-        pki = generate(tmp_path, base_url=srv.base_url)
-        srv.serve_pki(pki)
-        srv.delay = 30.0
-        with pytest.raises((TimeoutError, socket.timeout, urllib.error.URLError)):
-            _get(pki.urls["crl_inter"], timeout=0.2)
-        start = time.monotonic()
-    assert time.monotonic() - start < 3.0  # the 30 s delay did not hold up the shutdown
+    srv = PkiServer().start()
+    pki = generate(tmp_path, base_url=srv.base_url)
+    srv.serve_pki(pki)
+    srv.delay = 30.0
+    with pytest.raises((TimeoutError, socket.timeout, urllib.error.URLError)):
+        _get(pki.urls["crl_inter"], timeout=0.2)
+    stopper = threading.Thread(target=srv.stop, daemon=True)
+    stopper.start()
+    stopper.join(timeout=20)  # a hang guard: a stop that waited for the delayed answer would take 30 s
+    assert not stopper.is_alive(), "stop() waited for the delayed request"
     with pytest.raises((ConnectionError, urllib.error.URLError)):
         _get(pki.urls["crl_inter"], timeout=1)
 
