@@ -27,11 +27,12 @@ with the root's and the intermediate's CRLs and ``revocation="hard"``:
 **Signing 1 KiB** (microseconds per operation, ratio to the raw signature (a)) with the first token's "head"
 certificate (GOST 2012-256, CryptoPro-XchA parameters): (a) ``PrivateKey.sign_digest`` on the same key in this
 process; (b) Streebog-256 of the message + (a); the module's C_Sign alone on a logged-in PyKCS11 session; (c) the
-token's ``sign_digest`` through the backend, which logs in (PBKDF2 in the simulator) and out around every
-operation; (c') the same while the application is already logged in; (c'') ``sign_digest_with_key`` (no look-up of
-the certificate by id), logged in; (d) a CAdES-BES of the message with
-:func:`signagent.cms.signing.sign` through :class:`signagent.tokens.protocol.TokenSigner`; (d') the same, already
-logged in; (e) the same CMS with a :class:`signagent.cms.signer.SoftwareSigner`.
+token's ``sign_digest_with_key`` through the backend with the key its listing found, which logs in (PBKDF2 in the
+simulator) and out around every operation; (c') the same while the application is already logged in; (c'') the
+path before issue 11 for comparison: the certificate looked up by id (a listing of the token) and then signed,
+logged in; (d) a CAdES-BES of the message with :func:`signagent.cms.signing.sign` through
+:class:`signagent.tokens.signer.TokenSigner`; (d') the same, already logged in; (e) the same CMS with a
+:class:`signagent.cms.signer.SoftwareSigner`.
 
 "Already logged in" is PKCS#11's per-application login: a second PyKCS11 session of this process logs the user in,
 after which the backend finds its own session in the user state and neither logs in nor out (its documented
@@ -267,7 +268,7 @@ def _signing_rows(setup: Setup, module: Any, seconds: float) -> list[dict[str, A
     from signagent.cms.signing import sign
     from signagent.cms.verification import verify
     from signagent.gost import streebog256
-    from signagent.tokens.protocol import StaticPinProvider, TokenSigner, cert_id_of
+    from signagent.tokens.protocol import StaticPinProvider, cert_id_of
     from signagent.x509 import Certificate
 
     message = os.urandom(MESSAGE_SIZE)
@@ -278,10 +279,11 @@ def _signing_rows(setup: Setup, module: Any, seconds: float) -> list[dict[str, A
     token = module.token(label=setup.sign_label)
     pins = StaticPinProvider(USER_PIN)
     cert_id = cert_id_of(cert)
-    token_signer, soft_signer = TokenSigner(token, cert, pins), SoftwareSigner(cert, key)
+    entry = token.certificate(cert_id)
+    token_signer, soft_signer = token.signer(entry, pins), SoftwareSigner(cert, key)
     public = cert.public_key()
     checks: list[str] = []
-    if not public.verify_digest(digest, token.sign_digest(cert_id, digest, pins)):
+    if not public.verify_digest(digest, token.sign_digest_with_key(entry.key, digest, pins)):
         checks.append("the token's signature does NOT verify")
     if verify(sign(message, token_signer, certificates=[inter])).signers[0].codes != ("chain_not_checked",):
         checks.append("the token's CMS does NOT verify")
@@ -294,8 +296,8 @@ def _signing_rows(setup: Setup, module: Any, seconds: float) -> list[dict[str, A
     time_it("(a) gost sign_digest", "PrivateKey.sign_digest of a ready digest", lambda: key.sign_digest(digest))
     time_it("(b) Streebog + sign_digest", "what a software signer does per message",
             lambda: key.sign_digest(streebog256(message).digest()))
-    time_it("(c) token sign_digest, login per op", "backend: certificate look-up, C_Login (PBKDF2), C_Sign, "
-            "C_Logout", lambda: token.sign_digest(cert_id, digest, pins))
+    time_it("(c) token sign_digest_with_key, login per op", "backend: C_Login (PBKDF2), key search, C_Sign, "
+            "C_Logout", lambda: token.sign_digest_with_key(entry.key, digest, pins))
     time_it("(d) CMS via TokenSigner, login per op", "signagent.cms.signing.sign, CAdES-BES, attached",
             lambda: sign(message, token_signer, certificates=[inter]))
 
@@ -312,10 +314,10 @@ def _signing_rows(setup: Setup, module: Any, seconds: float) -> list[dict[str, A
         before = pins.calls
         time_it("C_Sign alone (logged in)", "PyKCS11 session.sign: C_SignInit + C_Sign through the module",
                 lambda: side.sign(handle, digest, mechanism))
-        time_it("(c') token sign_digest, logged in", "backend as (c) without C_Login/C_Logout",
-                lambda: token.sign_digest(cert_id, digest, pins))
-        time_it("(c'') token sign_digest_with_key, logged in", "backend without the certificate look-up (the key "
-                "id known)", lambda: token.sign_digest_with_key(setup.sign_key_id, 32, digest, pins))
+        time_it("(c') token sign_digest_with_key, logged in", "backend as (c) without C_Login/C_Logout",
+                lambda: token.sign_digest_with_key(entry.key, digest, pins))
+        time_it("(c'') look-up by id + sign, logged in", "the path before issue 11: a listing finds the key again",
+                lambda: token.sign_digest_with_key(token.certificate(cert_id).key, digest, pins))
         time_it("(d') CMS via TokenSigner, logged in", "as (d) without C_Login/C_Logout",
                 lambda: sign(message, token_signer, certificates=[inter]))
         if pins.calls != before:

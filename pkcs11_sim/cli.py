@@ -221,7 +221,7 @@ def import_(ctx: click.Context, label: str, cert_file: str | None, key_file: str
 
 def _load_key(path: str, value: str | None, file: str | None) -> PrivateKey:
     """The PKCS#8 key in ``path``; its password from the usual sources, asked for on a terminal if it needs one."""
-    from signagent.cms.keyfile import PasswordRequiredError, load_private_key
+    from signagent.pkcs8.keyfile import PasswordRequiredError, load_private_key
 
     password = ps.obtain(ps.KEY_PASSWORD, value, file, required=False)
     try:
@@ -372,7 +372,8 @@ def fault(ctx: click.Context, label: str, fail_next: int | None, ckr: str | None
 def provision_(ctx: click.Context, label: str, pin: str | None, pin_file: str | None, so_pin: str | None,
                so_pin_file: str | None, profile: str, expired: bool, revoked: bool, model: str | None,
                retries: int | None, pki_dir: str | None, as_json: bool) -> None:
-    """Make a token with a test-PKI key and certificate; print the root and intermediate certificate paths."""
+    """Make a token with a test-PKI key and certificate; print the certificate id (the one `signagent certs` shows
+    and `signagent sign --cert` takes), its CKA_ID, and the root and intermediate certificate paths."""
     if expired and revoked:
         raise click.UsageError("--expired and --revoked exclude each other")
     variant = "expired" if expired else "revoked" if revoked else "valid"
@@ -385,8 +386,9 @@ def provision_(ctx: click.Context, label: str, pin: str | None, pin_file: str | 
     if as_json:
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
-    click.echo(f"token {label!r} (slot {result.store.slot_id}) holds the {result.entity} key and certificate, "
-               f"id {result.key_id.hex()}")
+    click.echo(f"token {label!r} (slot {result.store.slot_id}) holds the {result.entity} key and certificate")
+    click.echo(f"certificate id (signagent certs, signagent sign --cert): {result.certificate_id}")
+    click.echo(f"CKA_ID: {result.key_id.hex()}")
     click.echo(f"root certificate: {result.root_certificate}")
     click.echo(f"intermediate certificate: {result.intermediate_certificate}")
 

@@ -500,7 +500,7 @@ def _log_dir() -> Path | None:
     if root:
         return Path(root)
     try:
-        from .store import default_root
+        from .statefile import default_root
 
         return Path(default_root())
     except Exception:

@@ -30,9 +30,10 @@ from signagent.gost import PrivateKey, streebog256
 from . import constants as C
 from .attributes import TRUE, oid_der, ulong
 from .objects import build
-from .store import FILE_MODE, SimRoot, TokenStore, private_dir
+from .statefile import FILE_MODE, private_dir
+from .store import SimRoot, TokenStore
 
-__all__ = ["Provisioned", "default_key_id", "provision", "store_certificate", "store_key_pair"]
+__all__ = ["Provisioned", "certificate_id", "default_key_id", "provision", "store_certificate", "store_key_pair"]
 
 VARIANT_FLAGS = ("expired", "revoked")
 CA_DIR = "test-ca"
@@ -42,6 +43,12 @@ LEGACY_PKI_DIR = "pki"
 def default_key_id(key: PrivateKey) -> bytes:
     """A CKA_ID for a key pair: the first 20 bytes of Streebog-256 of the public key (X||Y little-endian)."""
     return streebog256(key.public_key().to_bytes()).digest()[:20]
+
+
+def certificate_id(der: bytes) -> str:
+    """The id by which signagent names a certificate (``signagent certs``, ``signagent sign --cert``): Streebog-256
+    of its DER in lower-case hex. Not the CKA_ID, which pairs a certificate with its key on the token."""
+    return streebog256(der).hexdigest()
 
 
 def _key_type(key: PrivateKey) -> int:
@@ -92,11 +99,16 @@ def store_certificate(store: TokenStore, der: bytes, *, key_id: bytes, label: st
 
 @dataclass(frozen=True)
 class Provisioned:
-    """What :func:`provision` made: the token, the end entity used, the files written."""
+    """What :func:`provision` made: the token, the end entity used, its ids, the files written.
+
+    ``key_id`` is the CKA_ID of the key pair and certificate objects; ``certificate_id`` the id signagent shows and
+    accepts for the certificate (:func:`certificate_id`).
+    """
 
     store: TokenStore
     entity: str
     key_id: bytes
+    certificate_id: str
     certificate: Path
     root_certificate: Path
     intermediate_certificate: Path
@@ -108,7 +120,8 @@ class Provisioned:
             "label": self.store.label,
             "slot": str(self.store.slot_id),
             "entity": self.entity,
-            "key_id": self.key_id.hex(),
+            "certificate_id": self.certificate_id,
+            "cka_id": self.key_id.hex(),
             "certificate": str(self.certificate),
             "root_certificate": str(self.root_certificate),
             "intermediate_certificate": str(self.intermediate_certificate),
@@ -133,7 +146,7 @@ def _entity_name(profile: str, variant: str) -> str:
 
 def _load_pki_entity(pki_dir: Path, entity: str) -> tuple[PrivateKey | None, bytes, Path, Path, Path]:
     """(key or None when its file is gone, certificate DER, its path, root PEM path, intermediate PEM path)."""
-    from signagent.cms.keyfile import load_private_key
+    from signagent.pkcs8.keyfile import load_private_key
 
     cert_path = pki_dir / "certs" / f"{entity}.cer"
     key_path = _key_path(pki_dir, entity)
@@ -220,4 +233,4 @@ def provision(root: SimRoot, *, label: str, pin: bytes, so_pin: bytes, profile: 
     inter_out = store.path / "intermediate.pem"
     shutil.copyfile(root_pem, root_out)
     shutil.copyfile(inter_pem, inter_out)
-    return Provisioned(store, entity, key_id, cert_path, root_out, inter_out, pki)
+    return Provisioned(store, entity, key_id, certificate_id(cert_der), cert_path, root_out, inter_out, pki)

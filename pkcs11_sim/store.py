@@ -1,51 +1,35 @@
 """The simulator's persistent token store: one directory per token under ``$PKCS11_SIM_DIR``.
 
-Layout of a token directory (its name is derived from the label; the label itself lives in the state)::
-
-    token.json     the whole token state (below), replaced atomically on every change
-    .lock          fcntl lock file serialising writers across processes
-    test-ca/ ...   the test PKI made by ``pkcs11-sim provision`` (not part of the state; see :mod:`.provision`)
-
-Modes are set explicitly, whatever the umask: a token directory is 0700, its state and lock files 0600 (the
-state holds the sealed keys and the PIN verifiers; see :mod:`.pinkdf` for what that protection is worth). A
-token directory made by an older version is tightened at its next change.
+The file itself (names, modes, lock, atomic replace) is :mod:`.statefile`; the PIN records are :mod:`.pins`. A
+token directory made by an older version is tightened to 0700/0600 at its next change.
 
 ``token.json`` holds: format, generation (incremented by every write), slot id, label, serial, model,
 manufacturer, presence (``present`` and a ``presence_epoch`` bumped by every remove/insert, so sessions opened
 before a removal stay dead after re-insertion), PIN records, the next object uid, the objects and the fault
 injection settings.
 
-PINs: a record per role (``user``, ``so``) with a random salt, the derivation scheme and its parameters
-(:mod:`.pinkdf`: scrypt; records of format 1 name PBKDF2-HMAC-Streebog-512 iterations and are re-derived at the
-next right PIN), a verifier, the retry counter and the *token key* sealed under a key derived from that PIN. One
-derivation gives 96 bytes: the first 32 are the verifier, the last 64 the key-encryption key. The token key (64
-random bytes) seals every private key value (:mod:`pkcs11_sim.sealing`), so a PIN change, InitPIN by the SO or an SO
-unblock only re-wraps the token key and no key material is lost -- the scheme SoftHSM uses.
+PINs: a record per role (:mod:`.pins`) wraps the *token key* that seals every private key value
+(:mod:`pkcs11_sim.sealing`), so a PIN change, InitPIN by the SO or an SO unblock loses no key material.
 
 A PIN check works like a card's (ISO/IEC 7816-4 section 11.5.6 VERIFY, PKCS#11 v2.40 section 5.6 C_Login): the
 retry counter is decremented and the change made durable *before* the PIN is compared; a right PIN then restores
 the counter. A process killed in between has used a try, and nothing observable before the decrement is on disk
 depends on whether the PIN was right: both outcomes write the state the same way afterwards.
 
-Crash safety: a change is read-modify-write under an exclusive ``fcntl.flock`` on ``.lock``; the new state goes to
-a temporary file in the same directory which is fsynced, renamed over ``token.json`` (atomic on POSIX) and the
-directory fsynced, so ``kill -9`` at any moment leaves the old or the new state. Readers take no lock: they see
-one whole file or the other. Every read checks the file's identity (inode, size, mtime, ctime) so another
-process's change (removal, PIN counters, new objects) is seen at the next call, while an unchanged file is not
-parsed again.
+Crash safety: every change is read-modify-write under the token's lock and an atomic replace
+(:mod:`.statefile`), so ``kill -9`` at any moment leaves the old or the new state; readers take no lock. Every
+read checks the file's identity (inode, size, mtime, ctime) so another process's change (removal, PIN counters,
+new objects) is seen at the next call, while an unchanged file is not parsed again.
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hmac
-import json
 import os
 import re
 import secrets
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -55,7 +39,22 @@ from signagent.errors import InvalidInputError
 from . import constants as C
 from . import pinkdf, testhooks
 from .errors import CkrError
+from .pins import MAX_PIN_LEN, MIN_PIN_LEN, check_pin_format, counter_flags, new_pin_record, policy, token_key_aad
 from .sealing import SealError, seal, unseal
+from .statefile import (
+    DIR_MODE,
+    FILE_MODE,
+    FORMAT,
+    LOCK_FILE,
+    STATE_FILE,
+    atomic_write,
+    default_root,
+    encode_state,
+    fsync_dir,
+    locked,
+    private_dir,
+    read_state,
+)
 
 __all__ = [
     "DEFAULT_RETRIES",
@@ -70,15 +69,7 @@ __all__ = [
     "default_root",
 ]
 
-STATE_FILE = "token.json"
-LOCK_FILE = ".lock"
-FORMAT = 2
-READABLE_FORMATS = (1, 2)  # format 1: PBKDF2 PIN records only, no "pin_kdf" policy
 DEFAULT_RETRIES = 10
-DIR_MODE = 0o700
-FILE_MODE = 0o600
-MIN_PIN_LEN = 4
-MAX_PIN_LEN = 32
 DEFAULT_MODEL = "pkcs11-sim GOST"
 MANUFACTURER = "signagent"
 
@@ -89,96 +80,18 @@ class TokenNotFoundError(InvalidInputError):
     """No simulated token has this label (or slot)."""
 
     code = "sim_token_not_found"
-    default_message = "no simulated token with this label"
-    default_message_ru = "нет имитируемого токена с такой меткой"
 
 
 class TokenExistsError(InvalidInputError):
     """A simulated token with this label already exists."""
 
     code = "sim_token_exists"
-    default_message = "a simulated token with this label already exists"
-    default_message_ru = "имитируемый токен с такой меткой уже существует"
-
-
-def default_root() -> Path:
-    """``$PKCS11_SIM_DIR``, else the user's data directory for "pkcs11-sim" (platformdirs)."""
-    env = os.environ.get("PKCS11_SIM_DIR")
-    if env:
-        return Path(env)
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("pkcs11-sim", appauthor=False))
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` by ``data`` so that a crash leaves either the old or the new content.
-
-    Temporary file in the same directory, fsync, rename over the target, fsync of the directory (so the rename
-    itself is durable).
-    """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
-    try:
-        os.fchmod(fd, FILE_MODE)  # the umask only narrows O_CREAT's mode; say it outright
-        view = memoryview(data)
-        while view:
-            written = os.write(fd, view)
-            view = view[written:]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
-
-
-@contextlib.contextmanager
-def _locked(lock_path: Path) -> Iterator[None]:
-    """Exclusive fcntl lock on ``lock_path`` (created if missing); released on exit, also by process death."""
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, FILE_MODE)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing the descriptor drops the flock
 
 
 def _derive(pin: bytes, salt: bytes, kdf: dict[str, Any]) -> tuple[bytes, bytes]:
-    """(verifier, key-encryption key) of a PIN under a record's scheme (:func:`.pinkdf.derive`)."""
+    """(verifier, key-encryption key) of a PIN under a record's scheme (:func:`.pinkdf.derive`); the one derivation
+    a PIN check compares with (a module global, so the crash tests can freeze the check right there)."""
     return pinkdf.derive(pin, salt, kdf)
-
-
-def private_dir(path: Path) -> None:
-    """Make ``path`` (and missing parents) a directory and set its mode to 0700, whatever the umask."""
-    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-    if (path.stat().st_mode & 0o777) != DIR_MODE:
-        os.chmod(path, DIR_MODE)
-
-
-def _policy(state: dict[str, Any]) -> dict[str, Any]:
-    """The token's PIN derivation for new records (format-1 states have none: the current default)."""
-    policy = state.get("pin_kdf")
-    return policy if isinstance(policy, dict) else pinkdf.scrypt_params()
-
-
-def _check_pin_format(pin: bytes) -> None:
-    if not isinstance(pin, bytes | bytearray):
-        raise CkrError(C.CKR_ARGUMENTS_BAD, "a PIN must be bytes")
-    if not MIN_PIN_LEN <= len(pin) <= MAX_PIN_LEN:
-        raise CkrError(C.CKR_PIN_LEN_RANGE, f"a PIN has {MIN_PIN_LEN} to {MAX_PIN_LEN} characters")
 
 
 @dataclass(frozen=True)
@@ -225,18 +138,7 @@ class TokenStore:
         return self._cache
 
     def _read(self) -> dict[str, Any]:
-        try:
-            data = self.state_path.read_bytes()
-        except FileNotFoundError:
-            raise CkrError(C.CKR_TOKEN_NOT_PRESENT, "the token was deleted") from None
-        try:
-            state = json.loads(data)
-        except ValueError:
-            # Cannot happen with atomic writes unless someone edited the file by hand.
-            raise CkrError(C.CKR_TOKEN_NOT_RECOGNIZED, f"unreadable token state {self.state_path}") from None
-        if not isinstance(state, dict) or state.get("format") not in READABLE_FORMATS:
-            raise CkrError(C.CKR_TOKEN_NOT_RECOGNIZED, f"unknown token state format in {self.state_path}")
-        return state
+        return read_state(self.state_path)
 
     def update(self, change: Callable[[dict[str, Any]], T], *, always_write: bool = False) -> T:
         """Apply ``change`` to a fresh copy of the state under the token's lock and commit it atomically.
@@ -245,21 +147,21 @@ class TokenStore:
         mutating, the mutation is still committed and the error re-raised; nothing is written when the state is
         unchanged, unless ``always_write`` (then the generation is bumped and the file rewritten all the same).
         """
-        with _locked(self.path / LOCK_FILE):
+        with locked(self.path / LOCK_FILE):
             state = self._read()
-            before = json.dumps(state, sort_keys=True)
+            before = encode_state(state)
             failure: CkrError | None = None
             result: Any = None
             try:
                 result = change(state)
             except CkrError as exc:
                 failure = exc
-            if always_write or json.dumps(state, sort_keys=True) != before:
+            if always_write or encode_state(state) != before:
                 state["generation"] = int(state.get("generation", 0)) + 1
                 state["format"] = FORMAT
-                state.setdefault("pin_kdf", _policy(state))
+                state.setdefault("pin_kdf", policy(state))
                 self._tighten()
-                atomic_write(self.state_path, json.dumps(state, sort_keys=True, indent=1).encode())
+                atomic_write(self.state_path, encode_state(state))
             if failure is not None:
                 raise failure
             return result
@@ -299,29 +201,12 @@ class TokenStore:
         user = state["pins"].get("user")
         if user is not None:
             flags |= C.CKF_USER_PIN_INITIALIZED
-            flags |= _counter_flags(user, C.CKF_USER_PIN_COUNT_LOW, C.CKF_USER_PIN_FINAL_TRY, C.CKF_USER_PIN_LOCKED)
+            flags |= counter_flags(user, C.CKF_USER_PIN_COUNT_LOW, C.CKF_USER_PIN_FINAL_TRY, C.CKF_USER_PIN_LOCKED)
         so = state["pins"]["so"]
-        flags |= _counter_flags(so, C.CKF_SO_PIN_COUNT_LOW, C.CKF_SO_PIN_FINAL_TRY, C.CKF_SO_PIN_LOCKED)
+        flags |= counter_flags(so, C.CKF_SO_PIN_COUNT_LOW, C.CKF_SO_PIN_FINAL_TRY, C.CKF_SO_PIN_LOCKED)
         return flags
 
     # --- PINs ---------------------------------------------------------------------------------------------------
-    def _aad(self, state: dict[str, Any], role: str) -> bytes:
-        return f"pkcs11-sim token key|{state['serial']}|{role}".encode()
-
-    def _new_pin_record(self, state: dict[str, Any], role: str, pin: bytes, token_key: bytes,
-                        max_tries: int) -> dict[str, Any]:
-        salt = os.urandom(16)
-        kdf = dict(_policy(state))
-        verifier, kek = _derive(bytes(pin), salt, kdf)
-        return {
-            "salt": salt.hex(),
-            "kdf": kdf,
-            "verifier": verifier.hex(),
-            "wrapped_key": seal(kek, token_key, self._aad(state, role)).hex(),
-            "tries_left": max_tries,
-            "max_tries": max_tries,
-        }
-
     def check_pin(self, role: str, pin: bytes) -> bytes:
         """Verify the ``"user"`` or ``"so"`` PIN and return the token key, counting the try as a card does.
 
@@ -345,7 +230,7 @@ class TokenStore:
             if int(rec["tries_left"]) <= 0:
                 raise CkrError(C.CKR_PIN_LOCKED)
             rec["tries_left"] = int(rec["tries_left"]) - 1
-            return {**rec, "_aad": self._aad(state, role), "_policy": _policy(state)}
+            return {**rec, "_aad": token_key_aad(state, role), "_policy": policy(state)}
 
         seen = self.update(take_try)
         testhooks.reached("after-pin-decrement")
@@ -361,7 +246,7 @@ class TokenStore:
             except SealError:
                 token_key = None
             if token_key is not None and not pinkdf.is_current(kdf, seen["_policy"]):
-                upgraded = self._new_pin_record(self.load(), role, pin, token_key, int(seen["max_tries"]))
+                upgraded = new_pin_record(self.load(), role, pin, token_key, int(seen["max_tries"]))
 
         def settle(state: dict[str, Any]) -> bytes:
             current = state["pins"].get(role)
@@ -383,26 +268,26 @@ class TokenStore:
 
     def change_pin(self, role: str, old_pin: bytes, new_pin: bytes) -> None:
         """C_SetPIN: verify ``old_pin`` (counting tries) and re-wrap the token key under ``new_pin``."""
-        _check_pin_format(new_pin)
+        check_pin_format(new_pin)
         token_key = self.check_pin(role, old_pin)
         self._set_pin_record(role, bytes(new_pin), token_key)
 
     def init_user_pin(self, token_key: bytes, new_pin: bytes) -> None:
         """C_InitPIN by the SO (or an SO unblock): set the user PIN, full counter, same token key."""
-        _check_pin_format(new_pin)
+        check_pin_format(new_pin)
         self._set_pin_record("user", bytes(new_pin), token_key)
 
     def _set_pin_record(self, role: str, pin: bytes, token_key: bytes) -> None:
         def apply(state: dict[str, Any]) -> None:
             old = state["pins"].get(role)
             max_tries = int(old["max_tries"]) if old else int(state["retries"][role])
-            state["pins"][role] = self._new_pin_record(state, role, pin, token_key, max_tries)
+            state["pins"][role] = new_pin_record(state, role, pin, token_key, max_tries)
 
         self.update(apply)
 
     def unblock(self, so_pin: bytes, new_user_pin: bytes) -> None:
         """SO unblock: verify the SO PIN, then set a new user PIN with a full counter; keys stay usable."""
-        _check_pin_format(new_user_pin)
+        check_pin_format(new_user_pin)
         token_key = self.check_pin("so", so_pin)
         self.init_user_pin(token_key, new_user_pin)
 
@@ -427,7 +312,7 @@ class TokenStore:
             state["label"] = label
             state["objects"] = {}
             state["pins"]["user"] = None
-            state["pins"]["so"] = self._new_pin_record(state, "so", bytes(so_pin), token_key,
+            state["pins"]["so"] = new_pin_record(state, "so", bytes(so_pin), token_key,
                                                        int(state["pins"]["so"]["max_tries"]))
             state["presence_epoch"] = int(state["presence_epoch"]) + 1
 
@@ -550,18 +435,6 @@ class TokenStore:
             raise CkrError(C.CKR_DEVICE_ERROR, "a sealed value does not authenticate") from None
 
 
-def _counter_flags(rec: dict[str, Any], low: int, final: int, locked: int) -> int:
-    tries, max_tries = int(rec["tries_left"]), int(rec["max_tries"])
-    if tries <= 0:
-        return locked
-    flags = 0
-    if tries < max_tries:
-        flags |= low
-    if tries == 1:
-        flags |= final
-    return flags
-
-
 def _slug(label: str) -> str:
     text = re.sub(r"[^A-Za-z0-9._-]+", "_", label).strip("._")
     return text[:48] or "token"
@@ -599,8 +472,7 @@ class SimRoot:
         for store in self.tokens():
             if store.label == label:
                 return store
-        raise TokenNotFoundError(f"no simulated token labelled {label!r} in {self.path}",
-                                 message_ru=f"нет имитируемого токена с меткой {label!r} в {self.path}")
+        raise TokenNotFoundError(label=repr(label), store=self.path)
 
     def create(self, label: str, so_pin: bytes, user_pin: bytes | None = None, *, model: str = DEFAULT_MODEL,
                retries: int = DEFAULT_RETRIES, so_retries: int | None = None,
@@ -614,16 +486,15 @@ class SimRoot:
             raise InvalidInputError("a token label has 1 to 32 bytes of UTF-8")
         if retries < 1 or (so_retries is not None and so_retries < 1):
             raise InvalidInputError("retry counters must be at least 1")
-        _check_pin_format(so_pin)
+        check_pin_format(so_pin)
         if user_pin is not None:
-            _check_pin_format(user_pin)
+            check_pin_format(user_pin)
         if not self.path.is_dir():
             private_dir(self.path)  # a root we make is ours alone; an existing one keeps its mode
-        with _locked(self.path / LOCK_FILE):
+        with locked(self.path / LOCK_FILE):
             existing = self.tokens()
             if any(s.label == label for s in existing):
-                raise TokenExistsError(f"a simulated token labelled {label!r} already exists",
-                                       message_ru=f"имитируемый токен с меткой {label!r} уже существует")
+                raise TokenExistsError(label=repr(label))
             used = {s.slot_id for s in existing}
             slot_id = next(i for i in range(len(used) + 1) if i not in used)
             name = _slug(label)
@@ -652,23 +523,21 @@ class SimRoot:
             tmp_dir = self.path / f".new-{secrets.token_hex(6)}"
             tmp_dir.mkdir(mode=DIR_MODE)
             os.chmod(tmp_dir, DIR_MODE)
-            store = TokenStore(tmp_dir)
-            state["pins"]["so"] = store._new_pin_record(state, "so", bytes(so_pin), token_key,
-                                                        state["retries"]["so"])
+            state["pins"]["so"] = new_pin_record(state, "so", bytes(so_pin), token_key, state["retries"]["so"])
             if user_pin is not None:
-                state["pins"]["user"] = store._new_pin_record(state, "user", bytes(user_pin), token_key,
-                                                              state["retries"]["user"])
-            atomic_write(tmp_dir / STATE_FILE, json.dumps(state, sort_keys=True, indent=1).encode())
+                state["pins"]["user"] = new_pin_record(state, "user", bytes(user_pin), token_key,
+                                                       state["retries"]["user"])
+            atomic_write(tmp_dir / STATE_FILE, encode_state(state))
             os.replace(tmp_dir, self.path / name)
-            _fsync_dir(self.path)
+            fsync_dir(self.path)
         return self._stores.setdefault(name, TokenStore(self.path / name))
 
     def delete(self, label: str) -> None:
         """Remove a token for good (its directory is renamed away first, so it vanishes atomically)."""
         store = self.find(label)
         trash = self.path / f".deleted-{secrets.token_hex(6)}"
-        with _locked(self.path / LOCK_FILE):
+        with locked(self.path / LOCK_FILE):
             os.replace(store.path, trash)
-            _fsync_dir(self.path)
+            fsync_dir(self.path)
         self._stores.pop(store.path.name, None)
         shutil.rmtree(trash, ignore_errors=True)

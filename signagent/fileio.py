@@ -39,9 +39,9 @@ from signagent.errors import (
     InvalidInputError,
     NotRegularFileError,
     SignAgentError,
+    too_large_error,
 )
 
-TooLarge = Callable[[str, str], SignAgentError]
 PathLike = str | os.PathLike[str]
 
 # 1 MiB reads: large enough that the per-call overhead vanishes next to hashing, small enough that the resident
@@ -57,35 +57,25 @@ _KIND_RU = {stat.S_IFIFO: "именованный канал (FIFO)", stat.S_IFC
             stat.S_IFBLK: "блочное устройство", stat.S_IFSOCK: "сокет"}
 
 
-def _too_large(message: str, message_ru: str) -> SignAgentError:
-    return InputTooLargeError(message, message_ru=message_ru)
-
-
 def _access_error(name: str, exc: OSError) -> FileAccessError:
     if isinstance(exc, FileNotFoundError):
-        return FileAccessError(f"{name}: no such file", message_ru=f"{name}: файл не найден", path=name)
+        return FileAccessError(situation="missing", path=name)
     if isinstance(exc, IsADirectoryError):
-        return FileAccessError(f"{name}: is a directory", message_ru=f"{name}: это каталог", path=name)
+        return FileAccessError(situation="directory", path=name)
     if isinstance(exc, PermissionError):
-        return FileAccessError(f"{name}: permission denied", message_ru=f"{name}: нет прав доступа", path=name)
-    return FileAccessError(f"{name}: {exc.strerror or exc}", message_ru=f"{name}: нет доступа к файлу", path=name)
+        return FileAccessError(situation="permission", path=name)
+    return FileAccessError(situation="os_error", path=name, error=exc.strerror or exc)
 
 
 def _not_regular(name: str, mode: int, *, output: bool = False) -> NotRegularFileError:
     kind = stat.S_IFMT(mode)
     what, what_ru = _KIND.get(kind, "not a regular file"), _KIND_RU.get(kind, "не обычный файл")
-    if output:
-        return NotRegularFileError(
-            f"{name}: is {what}; the output must be a regular file (use '-' for standard output)",
-            message_ru=f"{name}: это {what_ru}; результат записывается только в обычный файл "
-                       "('-' -- стандартный вывод)", path=name)
-    return NotRegularFileError(f"{name}: is {what}, not a regular file",
-                               message_ru=f"{name}: это {what_ru}, а не обычный файл", path=name)
+    return NotRegularFileError(situation="output" if output else "", path=name, kind=what, kind_ru=what_ru)
 
 
 def _check_mode(name: str, mode: int) -> None:
     if stat.S_ISDIR(mode):
-        raise FileAccessError(f"{name}: is a directory", message_ru=f"{name}: это каталог", path=name)
+        raise FileAccessError(situation="directory", path=name)
     if not stat.S_ISREG(mode):
         raise _not_regular(name, mode)
 
@@ -126,31 +116,30 @@ def _read_limit(readinto: Callable[[memoryview], int | None], limit: int) -> byt
     return bytes(buf)
 
 
-def read_capped(path: PathLike, limit: int, what: str = "input", too_large: TooLarge = _too_large) -> bytes:
+def read_capped(path: PathLike, limit: int, what: str = "input",
+                too_large: type[SignAgentError] = InputTooLargeError) -> bytes:
     """The whole content of the regular file ``path`` if it has at most ``limit`` bytes.
 
     A missing, unreadable or directory path raises FileAccessError, a FIFO, device or socket NotRegularFileError
-    (without blocking); a larger file raises what ``too_large(message, message_ru)`` returns
-    (InputTooLargeError by default; loaders pass their own format error).
+    (without blocking); a larger file raises InputTooLargeError (code ``input_too_large`` for every kind of
+    input), which is also a ``too_large`` when a loader names its own error class.
     """
     name = os.fspath(path)
     fd, info = _open_regular(name)
     with open(fd, "rb", buffering=0, closefd=True) as f:
         if info.st_size > limit:
-            raise too_large(f"{name}: {info.st_size} bytes is more than the {limit}-byte limit for a {what} file",
-                            f"{name}: размер {info.st_size} байт превышает предел {limit} байт")
+            raise too_large_error(too_large)(path=name, size=info.st_size, limit=limit, what=what)
         try:
             data = _read_limit(f.readinto, limit)  # the file may grow between fstat and read: cap the read too
         except OSError as exc:
             raise _access_error(name, exc) from None
     if len(data) > limit:
-        raise too_large(f"{name}: more than the {limit}-byte limit for a {what} file",
-                        f"{name}: размер превышает предел {limit} байт")
+        raise too_large_error(too_large)(path=name, limit=limit, what=f"{what} file")
     return data
 
 
-def read_stream_capped(stream: BinaryIO, limit: int, what: str = "input", too_large: TooLarge = _too_large,
-                       name: str = "standard input") -> bytes:
+def read_stream_capped(stream: BinaryIO, limit: int, what: str = "input",
+                       too_large: type[SignAgentError] = InputTooLargeError, name: str = "standard input") -> bytes:
     """Everything readable from ``stream`` (standard input for ``-``) if it is at most ``limit`` bytes."""
     readinto = getattr(stream, "readinto", None)
     if readinto is None:
@@ -160,8 +149,7 @@ def read_stream_capped(stream: BinaryIO, limit: int, what: str = "input", too_la
             return len(data)
     data = _read_limit(readinto, limit)
     if len(data) > limit:
-        raise too_large(f"{name}: more than the {limit}-byte limit for a {what}",
-                        f"{name}: размер превышает предел {limit} байт")
+        raise too_large_error(too_large)(path=name, limit=limit, what=what)
     return data
 
 
@@ -175,23 +163,19 @@ def read_secret(path: PathLike, what: str = "PIN") -> str:
     """
     name = os.fspath(path)
 
-    def too_large(message: str, message_ru: str) -> SignAgentError:
-        return InputTooLargeError(f"{name}: the {what} file is larger than {MAX_SECRET} bytes",
-                                  message_ru=f"{name}: файл ({what}) больше {MAX_SECRET} байт", path=name)
-
-    data = read_capped(name, MAX_SECRET, what, too_large)
+    try:
+        data = read_capped(name, MAX_SECRET, what)
+    except InputTooLargeError:
+        raise InputTooLargeError(situation="secret", path=name, what=what, limit=MAX_SECRET) from None
     line = data.split(b"\n", 1)[0]
     if line.endswith(b"\r"):
         line = line[:-1]
     if b"\0" in line:
-        raise InvalidInputError(f"{name}: the {what} file contains a NUL byte",
-                                message_ru=f"{name}: в файле ({what}) есть нулевой байт", path=name)
+        raise InvalidInputError(situation="nul_byte", path=name, what=what)
     try:
         return line.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InvalidInputError(f"{name}: the {what} file is not UTF-8 text (byte {exc.start + 1})",
-                                message_ru=f"{name}: файл ({what}) -- не текст в UTF-8 (байт {exc.start + 1})",
-                                path=name) from None
+        raise InvalidInputError(situation="not_utf8", path=name, what=what, byte=exc.start + 1) from None
 
 
 def fsync_dir(path: PathLike) -> None:
@@ -218,7 +202,7 @@ def check_output(path: PathLike) -> None:
     except OSError as exc:
         raise _access_error(name, exc) from None
     if stat.S_ISDIR(mode):
-        raise FileAccessError(f"{name}: is a directory", message_ru=f"{name}: это каталог", path=name)
+        raise FileAccessError(situation="directory", path=name)
     if not stat.S_ISREG(mode):
         raise _not_regular(name, mode, output=True)
 
@@ -239,8 +223,7 @@ def atomic_output(path: PathLike, *, mode: int | None = None, sync_dir: bool = T
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     except OSError as exc:
-        raise FileAccessError(f"{target}: cannot write: {exc.strerror or exc}",
-                              message_ru=f"{target}: невозможно записать файл", path=target) from None
+        raise FileAccessError(situation="cannot_write", path=target, error=exc.strerror or exc) from None
     try:
         os.fchmod(fd, 0o644 if mode is None else mode)  # mkstemp makes 0600
         with os.fdopen(fd, "wb") as handle:
@@ -328,4 +311,4 @@ def open_input(path: PathLike, *, allow_streams: bool = False) -> Iterator[Binar
         try:
             yield f
         except IsADirectoryError:  # some systems open a directory and fail on the first read
-            raise FileAccessError(f"{name}: is a directory", message_ru=f"{name}: это каталог", path=name) from None
+            raise FileAccessError(situation="directory", path=name) from None

@@ -26,6 +26,10 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 CRASH_LOG_DIR = Path(tempfile.mkdtemp(prefix="signagent-test-logs-"))
 os.environ["SIGNAGENT_LOG_DIR"] = str(CRASH_LOG_DIR)
+# The developer's own configuration file (signagent/config.toml) must not change what the tests see: an empty one
+# (kept beside the logs, so it goes when they go).
+(CRASH_LOG_DIR / "config.toml").write_text("")
+os.environ["SIGNAGENT_CONFIG"] = str(CRASH_LOG_DIR / "config.toml")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 
 from signagent.cli import main
-from signagent.cms import keyfile
 from signagent.errors import InputTooLargeError
+from signagent.pkcs8 import keyfile
 from signagent.testpki import generate
 from signagent.testpki.generator import TestPKI
 

@@ -14,7 +14,8 @@ import pytest
 
 import signagent.cli.keys  # noqa: F401  (registers `key` and `csr` with the root group)
 from signagent.cli import main
-from signagent.cms import keyfile, pbes2, pkcs10
+from signagent.cms import pkcs10
+from signagent.pkcs8 import keyfile, pbes2
 from tests.conftest import require
 from tests.oracles import openssl_gost as ossl
 

@@ -181,10 +181,10 @@ def test_openssl_accepts_the_command_output(pki: TestPKI, tmp_path: Path) -> Non
 
 
 def test_encrypted_key_with_pin_file(pki: TestPKI, tmp_path: Path) -> None:
-    from signagent.cms import keyfile
+    from signagent.pkcs8 import keyfile
 
     if not hasattr(keyfile, "save_private_key"):
-        pytest.skip("encrypted key files are written by signagent.cms.keyfile (not there yet)")
+        pytest.skip("encrypted key files are written by signagent.pkcs8.keyfile (not there yet)")
     key = tmp_path / "head.enc.pem"
     secret = "секрет"  # noqa: S105 -- a test password
     keyfile.save_private_key(pki["head"].key, key, secret)

@@ -25,7 +25,8 @@ from pathlib import Path
 from signagent.errors import SignAgentError
 
 from ..errors import CkrError
-from ..store import TokenStore, atomic_write
+from ..statefile import atomic_write
+from ..store import TokenStore
 from .card import Card
 from .vpcd import VpcdUnavailable, port_for_reader, serve
 
@@ -43,9 +44,6 @@ class CardServerError(SignAgentError):
     """The virtual card could not be started or stopped (pcscd/vpcd missing, reader busy...)."""
 
     code = "sim_card_server"
-    retriable = True
-    default_message = "the virtual PC/SC card could not be served"
-    default_message_ru = "не удалось подключить виртуальную карту PC/SC"
 
 
 # --- the server process -----------------------------------------------------------------------------------------

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 from asn1crypto import cms, tsp
 
+from . import oids
+
 __all__ = [
     "SIGNING_CERTIFICATE",
     "SIGNING_CERTIFICATE_V2",
@@ -35,8 +37,8 @@ __all__ = [
     "register",
 ]
 
-SIGNING_CERTIFICATE = "1.2.840.113549.1.9.16.2.12"  # id-aa-signingCertificate, RFC 2634 section 5.4
-SIGNING_CERTIFICATE_V2 = "1.2.840.113549.1.9.16.2.47"  # id-aa-signingCertificateV2, RFC 5035 section 3
+SIGNING_CERTIFICATE = oids.SIGNING_CERTIFICATE  # id-aa-signingCertificate, RFC 2634 section 5.4
+SIGNING_CERTIFICATE_V2 = oids.SIGNING_CERTIFICATE_V2  # id-aa-signingCertificateV2, RFC 5035 section 3
 
 ESSCertIDv2 = tsp.ESSCertIDv2
 IssuerSerial = tsp.IssuerSerial

@@ -46,5 +46,4 @@ def bounded_int(value: int, maximum: int, what: str, what_ru: str, minimum: int 
     if minimum <= value <= maximum:
         return value
     shown = int_text(value)
-    raise IntegerTooLargeError(f"{what} {shown} is outside the accepted range {minimum}..{maximum}",
-                               message_ru=f"{what_ru} {shown} вне допустимого диапазона {minimum}..{maximum}")
+    raise IntegerTooLargeError(what=what, what_ru=what_ru, value=shown, minimum=minimum, maximum=maximum)

@@ -89,5 +89,4 @@ def nesting_depth(data: bytes, limit: int | None = None) -> int:
 def check_nesting(data: bytes, what: str, what_ru: str, limit: int = MAX_VALUE_DEPTH) -> None:
     """Raise NestingTooDeepError when values in ``data`` nest deeper than ``limit``."""
     if nesting_depth(data, limit) > limit:
-        raise NestingTooDeepError(f"{what} is nested deeper than {limit} levels",
-                                  message_ru=f"{what_ru}: вложенность глубже {limit} уровней")
+        raise NestingTooDeepError(what=what, what_ru=what_ru, limit=limit)

@@ -60,8 +60,7 @@ _PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, Att
 
 def _fail(what: str, problem: str, problem_ru: str, offset: int,
           error: type[NotDerError] = NotDerError) -> NotDerError:
-    return error(f"{what} is not DER: {problem} at offset {offset}",
-                 message_ru=f"{what}: кодировка не соответствует DER: {problem_ru} (смещение {offset})", offset=offset)
+    return error(situation="at_offset", what=what, problem=problem, problem_ru=problem_ru, offset=offset)
 
 
 class _Header:
@@ -178,8 +177,7 @@ def walk_elements(data: bytes, *, what: str = "the structure", max_depth: int = 
             if h.klass == _UNIVERSAL and h.number in _STRING_TAGS:
                 raise _fail(what, "constructed string", "составная строка", start, error)
             if depth + 1 >= max_depth:
-                raise too_deep(f"{what} is nested more than {max_depth} levels deep",
-                               message_ru=f"{what}: вложенность глубже {max_depth} уровней", offset=start)
+                raise too_deep(what=what, what_ru=what, limit=max_depth, offset=start)
             stack.append((h.content, h.end))
         # the next element: the first child of a constructed one just opened, or a sibling, or a parent's sibling
         while stack:
@@ -216,8 +214,7 @@ def check_canonical(value: Any, data: bytes, *, what: str = "the structure",
         again = parsed.dump(force=True)
     except _PARSE_ERRORS as exc:
         detail = " ".join(str(exc).split("\n")[0].split()) or type(exc).__name__
-        raise error(f"{what} is not DER: it cannot be re-encoded ({detail})",
-                    message_ru=f"{what}: кодировка не соответствует DER (не удаётся перекодировать)") from None
+        raise error(situation="not_reencodable", what=what, detail=detail) from None
     if again != data:
         offset = next((i for i, (a, b) in enumerate(zip(again, data, strict=False)) if a != b),
                       min(len(again), len(data)))

@@ -7,7 +7,9 @@ Messages are Russian when the locale is Russian (LANG/LC_ALL/LC_MESSAGES startin
 :func:`main` is the one place where errors become exit codes, for the console script and for in-process callers
 (tests) alike: project errors and click's usage errors print one line and exit 2, Ctrl-C exits 130, SIGTERM
 exits 143 after the temporary files are removed, and anything else is an internal error (one line, exit 2,
-traceback in a log file: :mod:`._crashlog`). No traceback reaches the user.
+traceback in a log file: :mod:`._crashlog`). No traceback reaches the user. When the command was given
+``--json``, the error is also printed on stdout as ``{"error": {"code", "message", "message_ru", "retriable",
+"details"?}}`` (the exit code is the same).
 """
 
 from __future__ import annotations
@@ -20,8 +22,19 @@ import click
 from signagent.errors import SignAgentError
 
 # Each module adds its commands to the root group when imported.
-from . import certs, hashing, keys, signing, token_admin, tokens, trust  # noqa: F401
-from ._common import EXIT_ERROR, EXIT_OK, cli, one_line, report_error, tr
+from . import certs, config, hashing, keys, signing, token_admin, tokens, trust  # noqa: F401
+from ._common import (
+    EXIT_ERROR,
+    EXIT_OK,
+    cli,
+    emit_json,
+    error_document,
+    error_json,
+    json_errors,
+    one_line,
+    report_error,
+    tr,
+)
 from ._crashlog import write_crash_log
 from ._process import Terminated, safe_streams, terminate_raises
 
@@ -34,10 +47,28 @@ def _say(text: str) -> None:
     click.echo(f"signagent: {one_line(text)}", err=True)
 
 
-def _usage_line(exc: click.UsageError) -> str:
-    """click's three-line usage error as one line naming the help to read."""
+def _usage_lines(exc: click.UsageError) -> tuple[str, str]:
+    """click's three-line usage error as one line naming the help to read (English, Russian)."""
     where = exc.ctx.command_path if exc.ctx is not None else "signagent"
-    return tr(f"{exc.format_message()} (see {where} --help)", f"{exc.format_message()} (см. {where} --help)")
+    return f"{exc.format_message()} (see {where} --help)", f"{exc.format_message()} (см. {where} --help)"
+
+
+def _asked_for_json(exc: click.UsageError, argv: list[str] | None) -> bool:
+    """Whether a command that has --json was given it, for an error click found while parsing (an unknown option,
+    a missing argument), before the flag's own callback could run."""
+    command = exc.ctx.command if exc.ctx is not None else None
+    if command is None or not any(p.name == "as_json" for p in command.params):
+        return False
+    args = sys.argv[1:] if argv is None else argv
+    options = args[:args.index("--")] if "--" in args else args  # after "--", "--json" would be a file name
+    return "--json" in options
+
+
+def _fail(code: str, en: str, ru: str, retriable: bool = False, details: dict[str, object] | None = None) -> None:
+    """The one-line reason on stderr and, when the command asked for --json, the error as JSON on stdout."""
+    _say(tr(en, ru))
+    if json_errors().get():
+        emit_json(error_document(code, en, ru, retriable, details))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -52,24 +83,36 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(argv: list[str] | None) -> int:
+    reset = json_errors().set(False)  # --json sets it while the arguments are parsed (_common.json_option)
+    try:
+        return _dispatch(argv)
+    finally:
+        json_errors().reset(reset)
+
+
+def _dispatch(argv: list[str] | None) -> int:
     try:
         rc = cli.main(args=argv, prog_name="signagent", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.UsageError as exc:
-        _say(_usage_line(exc))
+        if _asked_for_json(exc, argv):
+            json_errors().set(True)
+        _fail("usage_error", *_usage_lines(exc))
         return EXIT_ERROR
     except click.ClickException as exc:
-        _say(exc.format_message())
+        _fail("usage_error", exc.format_message(), exc.format_message())
         return EXIT_ERROR
     except (click.exceptions.Abort, KeyboardInterrupt):
-        _say(tr("interrupted", "прервано"))
+        _fail("interrupted", "interrupted", "прервано", retriable=True)
         return EXIT_INTERRUPTED
     except Terminated:
-        _say(tr("terminated", "прервано сигналом завершения"))
+        _fail("terminated", "terminated", "прервано сигналом завершения", retriable=True)
         return EXIT_TERMINATED
     except SignAgentError as err:
         report_error(err)
+        if json_errors().get():
+            emit_json(error_json(err))
         return EXIT_ERROR
     except BrokenPipeError:
         # `signagent hash big | head`: the reader went away; not an error worth a traceback. Point stdout at
@@ -78,8 +121,9 @@ def _run(argv: list[str] | None) -> int:
         return EXIT_OK
     except Exception as exc:  # the safety net: a bug, reported in one line, logged in full
         path = write_crash_log(exc, argv)
-        where = str(path) if path is not None else tr("no log could be written", "журнал записать не удалось")
-        _say(tr(f"internal error, please report (details in {where})",
-                f"внутренняя ошибка, сообщите о ней (подробности в {where})"))
+        where, where_ru = (str(path), str(path)) if path is not None else (
+            "no log could be written", "журнал записать не удалось")
+        _fail("internal_error", f"internal error, please report (details in {where})",
+              f"внутренняя ошибка, сообщите о ней (подробности в {where_ru})")
         return EXIT_ERROR
     return rc if isinstance(rc, int) else EXIT_OK

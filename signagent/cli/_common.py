@@ -1,20 +1,31 @@
-"""What every command module of the command line shares: the root group, exit codes, language, output helpers."""
+"""What every command module of the command line shares: the root group, exit codes, language, output helpers,
+the ``--json`` flag (errors as JSON too) and the configuration.
+
+Command modules import the service layer inside their command functions, never at module level: the command line
+starts in the time the chosen command needs (``signagent hash`` does not load pyhanko and httpx), and the imports
+stay visible to import-linter (the contract "the command line uses only the service layer and the error tree").
+"""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import sys
-from collections.abc import Mapping
-from types import ModuleType
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from signagent import __version__
 from signagent.errors import SignAgentError
 
+from ._hints import hint
+
+if TYPE_CHECKING:
+    from signagent.service.config import Config
+
 EXIT_OK, EXIT_INVALID, EXIT_ERROR = 0, 1, 2
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def russian() -> bool:
@@ -27,8 +38,9 @@ def russian() -> bool:
 
 
 def reason_text(err: SignAgentError) -> str:
-    """The error's message in the user's language."""
-    return err.message_ru if russian() else err.message
+    """The error's message in the user's language, with the flags of the inputs it names (lower layers name none)."""
+    ru = russian()
+    return hint(err, err.message_ru if ru else err.message, russian=ru)
 
 
 def tr(en: str, ru: str) -> str:
@@ -48,7 +60,7 @@ def one_line(text: str) -> str:
 
 
 def report_error(err: SignAgentError) -> None:
-    """The one-line reason on stderr."""
+    """The one-line reason on stderr (only there: ``hash --json`` lists its per-file errors in its own output)."""
     click.echo(f"signagent: {one_line(reason_text(err))}", err=True)
 
 
@@ -77,23 +89,54 @@ class _Text(click.ParamType):
 TEXT = _Text()
 
 
-def lazy_module(name: str) -> ModuleType:
-    """``name`` imported on first attribute access: `signagent hash` should not pay for pyhanko and httpx.
+_JSON_ERRORS: ContextVar[bool] = ContextVar("signagent_json_errors", default=False)
 
-    Every command module names its service modules through this, so the command line starts in the time the
-    chosen command needs, not the time all of them need together.
-    """
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:
-        raise ImportError(name)
-    loader = importlib.util.LazyLoader(spec.loader)
-    spec.loader = loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    loader.exec_module(module)
-    return module
+
+def _note_json(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    if value:
+        _JSON_ERRORS.set(True)
+    return value
+
+
+def json_option(help_text: str) -> Callable[[F], F]:
+    """The ``--json`` flag of a command. It is eager (processed before the other options), so an error raised
+    afterwards -- a bad value of another option, a missing file, a failed check -- is printed as JSON on stdout
+    too (:func:`error_document`), whatever the order of the options on the command line."""
+    return click.option("--json", "as_json", is_flag=True, is_eager=True, callback=_note_json, help=help_text)
+
+
+def json_errors() -> ContextVar[bool]:
+    """Whether the running command asked for JSON (set by :func:`json_option`; :func:`signagent.cli.main` resets
+    it for each call and prints errors as JSON when it is set)."""
+    return _JSON_ERRORS
+
+
+def error_document(code: str, message: str, message_ru: str, retriable: bool = False,
+                   details: Mapping[str, object] | None = None) -> dict[str, object]:
+    """``{"error": {"code", "message", "message_ru", "retriable", "details"?}}``: an error as ``--json`` prints it
+    (the shape of :meth:`SignAgentError.to_dict`)."""
+    error: dict[str, object] = {"code": code, "message": one_line(message), "message_ru": one_line(message_ru),
+                                "retriable": retriable}
+    if details:
+        error["details"] = dict(details)
+    return {"error": error}
+
+
+def error_json(err: SignAgentError) -> dict[str, object]:
+    """``{"error": err.to_dict()}`` with the messages as the command line words them (the flags of the inputs the
+    error names, as on stderr)."""
+    doc = err.to_dict()
+    doc["message"] = one_line(hint(err, err.message, russian=False))
+    doc["message_ru"] = one_line(hint(err, err.message_ru, russian=True))
+    return {"error": doc}
+
+
+def settings(**options: object) -> Config:
+    """The configuration (:func:`signagent.service.config.load_config`) with the command's ``options`` (setting
+    name -> value; None: not given) over the environment and the configuration file."""
+    from signagent.service.config import load_config
+
+    return load_config(options)
 
 
 def emit_json(value: object) -> None:

@@ -3,8 +3,8 @@
 A user must never see a traceback (issue 10): anything that is not a :class:`~signagent.errors.SignAgentError` or
 a click exception is a bug, reported as "signagent: internal error, please report (details in LOGFILE)" with exit
 status 2, and the traceback goes to a file readable only by the user (0600, in a 0700 directory): the user log
-directory of platformdirs, or ``$SIGNAGENT_LOG_DIR`` (the test suite points it at a temporary directory and
-fails when any file appears there).
+directory of platformdirs, or the configuration's ``log_dir`` / ``$SIGNAGENT_LOG_DIR`` (the test suite points it
+at a temporary directory and fails when any file appears there).
 
 Exports: INTERNAL_ERROR_PREFIX, log_dir, write_crash_log.
 """
@@ -24,13 +24,15 @@ INTERNAL_ERROR_PREFIX = "internal-error-"
 
 
 def log_dir() -> Path:
-    """Where internal-error logs go: ``$SIGNAGENT_LOG_DIR``, else the platform's user log directory."""
-    configured = os.environ.get("SIGNAGENT_LOG_DIR")
-    if configured:
-        return Path(configured)
-    import platformdirs  # only on this rare path: the command line starts without it
+    """Where internal-error logs go: the configuration's ``log_dir`` (``$SIGNAGENT_LOG_DIR``, the configuration
+    file, else the platform's user log directory)."""
+    from signagent.service.config import SETTINGS, load_config  # only on this rare path
 
-    return Path(platformdirs.user_log_dir("signagent", appauthor=False))
+    try:
+        return load_config().log_dir
+    except Exception:  # a broken configuration must not cost the log of the bug: its default, or the variable
+        default = next(s for s in SETTINGS if s.name == "log_dir").default()
+        return Path(os.environ.get("SIGNAGENT_LOG_DIR") or default)
 
 
 def write_crash_log(exc: BaseException, argv: list[str] | None) -> Path | None:

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ._common import TEXT, cli, emit_json, lazy_module, russian
+from signagent.service.choices import REVOCATION_MODES
 
-certificates = lazy_module("signagent.service.certificates")
-validation = lazy_module("signagent.service.validation")
-trust_store = lazy_module("signagent.trust.store")
-x509 = lazy_module("signagent.x509")
+from ._common import TEXT, cli, emit_json, json_option, russian, settings
 
 
 @cli.group("cert")
@@ -19,11 +16,12 @@ def cert_group() -> None:
 
 @cert_group.command("show")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True,
-              help="Print JSON: an object for one certificate, a list for a bundle of several.")
+@json_option("Print JSON: an object for one certificate, a list for a bundle of several.")
 def cert_show(file: str, as_json: bool) -> None:
     """Show a certificate (DER, PEM, base64 or a PKCS#7 bundle): owner, ОГРН/ИНН/СНИЛС, validity, keys, extensions."""
-    descriptions = [certificates.describe_certificate(c) for c in x509.load_certificates_file(file)]
+    from signagent.service import certificates
+
+    descriptions = certificates.describe_certificate_file(file)
     if as_json:
         emit_json(descriptions[0] if len(descriptions) == 1 else descriptions)
         return
@@ -38,22 +36,14 @@ _STATUS_WORDS = {
 }
 
 
-def _short_name(subject: str) -> str:
-    """The CN of a subject as the report prints it ("Common Name: X; ..."), else the whole subject."""
-    for part in subject.split("; "):
-        if part.startswith("Common Name: "):
-            return part[len("Common Name: "):]
-    return subject
-
-
 def _render_report(report: dict, ru: bool) -> str:
     lines = [_STATUS_WORDS[report["status"]][1 if ru else 0] + f"  ({report['validated_at']})"]
     for item in report["chain"]:
-        lines.append(f"  {item['role']:<12} {item['sha1']}  {_short_name(item['subject'])}")
+        lines.append(f"  {item['role']:<12} {item['sha1']}  {item.get('owner_name') or item['subject']}")
     for key, label in (("reasons", ("reason", "причина")), ("warnings", ("warning", "предупреждение"))):
         for r in report[key]:
             text = r["message_ru"] if ru else r["message"]
-            who = f" [{_short_name(r['subject'])}]" if r.get("subject") else ""
+            who = f" [{r.get('owner_name') or r['subject']}]" if r.get("subject") else ""
             lines.append(f"  {label[1 if ru else 0]}: {r['code']}: {text}{who}")
     if len(report["paths"]) > 1:
         lines.append(f"  {'путей найдено' if ru else 'paths found'}: {len(report['paths'])}")
@@ -69,20 +59,22 @@ def _render_report(report: dict, ru: bool) -> str:
 @click.option("--crl", "crl_paths", multiple=True, type=click.Path(), help="CRL files or directories.")
 @click.option("--at", "at", type=TEXT, help="Validation time, ISO-8601, years 1950-9998 (default: now).")
 @click.option("--offline", is_flag=True, help="No network: revocation data only from --crl files and the cache.")
-@click.option("--revocation", type=click.Choice(["soft", "hard", "off"]), default="soft", show_default=True,
-              help="soft: unknown status gives valid with a warning; hard: indeterminate; off: not checked.")
-@click.option("--json", "as_json", is_flag=True, help="Print the validation report as JSON.")
+@click.option("--revocation", type=click.Choice(REVOCATION_MODES),
+              help="soft: unknown status gives valid with a warning; hard: indeterminate; off: not checked. "
+                   "Default: the configuration's, else soft.")
+@json_option("Print the validation report as JSON.")
 def cert_validate(file: str, trust_paths: tuple[str, ...], intermediate_paths: tuple[str, ...],
-                  crl_paths: tuple[str, ...], at: str | None, offline: bool, revocation: str, as_json: bool) -> None:
-    """Validate a certificate's chain to a trusted root, with revocation. Exit 0 valid, 1 invalid, 2 indeterminate."""
-    extra: dict[str, object] = {}
-    if not trust_paths:  # DESIGN.md section 3: without --trust the user's trust store is used
-        store = trust_store.TrustStore()
-        extra = {"trust_roots": store.roots(), "intermediates": store.intermediates(), "crls": store.crls()}
-    report = validation.validate_certificate_file(
-        file, trust_paths=trust_paths, intermediate_paths=intermediate_paths, crl_paths=crl_paths,
-        at=at, offline=offline, revocation=revocation, **extra)  # type: ignore[arg-type]
-    doc = report.to_dict()
+                  crl_paths: tuple[str, ...], at: str | None, offline: bool, revocation: str | None,
+                  as_json: bool) -> None:
+    """Validate a certificate's chain to a trusted root, with revocation. Exit 0 valid, 1 invalid, 2 indeterminate.
+
+    Without --trust, the roots, intermediates and CRLs of the user's trust store are used.
+    """
+    from signagent.service import validation
+
+    report, doc = validation.certificate_report(
+        file, config=settings(), trust_paths=trust_paths, intermediate_paths=intermediate_paths,
+        crl_paths=crl_paths, at=at, offline=offline, revocation=revocation)
     if as_json:
         emit_json(doc)
     else:

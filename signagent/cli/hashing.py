@@ -9,10 +9,9 @@ import sys
 import click
 
 from signagent.errors import SignAgentError
+from signagent.service.choices import HASH_ALGORITHMS
 
-from ._common import EXIT_ERROR, cli, lazy_module, report_error
-
-hashing = lazy_module("signagent.service.hashing")
+from ._common import EXIT_ERROR, cli, json_option, report_error
 
 
 def _escape_name(name: str) -> tuple[str, str]:
@@ -23,6 +22,8 @@ def _escape_name(name: str) -> tuple[str, str]:
 
 
 def _hash_one(name: str, algorithm: str) -> bytes:
+    from signagent.service import hashing
+
     if name == "-":
         return hashing.hash_stream(sys.stdin.buffer, algorithm)
     progress_wanted = sys.stderr.isatty() and os.path.isfile(name) and os.path.getsize(name) >= 256 << 20
@@ -33,9 +34,9 @@ def _hash_one(name: str, algorithm: str) -> bytes:
 
 
 @cli.command("hash")
-@click.option("--alg", "algorithm", type=click.Choice(sorted(hashing.ALGORITHMS)), default="streebog256",
+@click.option("--alg", "algorithm", type=click.Choice(HASH_ALGORITHMS), default="streebog256",
               show_default=True, help="Streebog digest size (GOST R 34.11-2012).")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of sha256sum-style lines.")
+@json_option("Print a JSON list instead of sha256sum-style lines.")
 @click.argument("files", nargs=-1, required=True)
 def hash_command(algorithm: str, as_json: bool, files: tuple[str, ...]) -> None:
     """Print the Streebog digest of each FILE ('-' reads standard input), like sha256sum.

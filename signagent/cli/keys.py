@@ -6,33 +6,22 @@ import sys
 
 import click
 
-from signagent.errors import UsageError
-from signagent.fileio import MAX_SECRET
+from signagent.errors import SignAgentError, UsageError
+from signagent.service.choices import DEFAULT_CURVE, KEY_PROFILES
 
-from ._common import EXIT_ERROR, EXIT_INVALID, TEXT, cli, emit_json, lazy_module, russian
-
-keys = lazy_module("signagent.service.keys")
-keyfile = lazy_module("signagent.cms.keyfile")
+from ._common import EXIT_ERROR, EXIT_INVALID, TEXT, cli, emit_json, json_option, russian
 
 
 def _password_from(password_file: str | None, *, confirm: bool, what: str) -> bytes | None:
     """The password from --password-file, or typed on the terminal; None when neither is possible."""
+    from signagent.service import keys, secrets
+
     if password_file is not None:
         return keys.read_password_file(password_file)
     if not sys.stdin.isatty():
         return None
     text = click.prompt(what, hide_input=True, confirmation_prompt=confirm, err=True)
-    if not text:
-        raise UsageError("empty password", message_ru="пустой пароль")
-    try:
-        typed = text.encode("utf-8")
-    except UnicodeEncodeError:  # bytes the terminal's encoding could not decode (PEP 383 surrogates)
-        raise UsageError("the password is not valid text in the terminal's encoding (UTF-8 expected)",
-                         message_ru="пароль -- недопустимый текст: ожидается UTF-8") from None
-    if len(typed) > MAX_SECRET or "\0" in text:  # what a --password-file could hold too (fileio.read_secret)
-        raise UsageError(f"the password must be at most {MAX_SECRET} bytes, without NUL",
-                         message_ru=f"пароль должен быть не длиннее {MAX_SECRET} байт и без нулевых символов")
-    return typed
+    return secrets.typed_secret(text)  # held to what a --password-file could hold
 
 
 @cli.group("key")
@@ -41,7 +30,7 @@ def key_group() -> None:
 
 
 @key_group.command("generate")
-@click.option("--curve", "curve_name", default=keys.DEFAULT_CURVE, show_default=True, type=TEXT,
+@click.option("--curve", "curve_name", default=DEFAULT_CURVE, show_default=True, type=TEXT,
               help="Parameter set: a name, alias (tc26-256-A, tc26-512-A, cryptopro-A...) or OID.")
 @click.option("-o", "--out", required=True, type=click.Path(dir_okay=False), help="Key file to write (PEM).")
 @click.option("--password-file", type=click.Path(dir_okay=False),
@@ -49,7 +38,7 @@ def key_group() -> None:
 @click.option("--no-encrypt", is_flag=True, help="Write the key WITHOUT a password (anyone who reads the file "
               "can sign with it).")
 @click.option("--force", is_flag=True, help="Replace an existing file.")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON description of the new key.")
+@json_option("Print a JSON description of the new key.")
 def key_generate(curve_name: str, out: str, password_file: str | None, no_encrypt: bool, force: bool,
                  as_json: bool) -> None:
     """Generate a key and write it as PKCS#8 PEM that OpenSSL's GOST engine reads.
@@ -59,6 +48,8 @@ def key_generate(curve_name: str, out: str, password_file: str | None, no_encryp
     without a terminal one of --password-file or --no-encrypt is required. The file gets mode 0600 and an
     existing file is never replaced without --force.
     """
+    from signagent.service import keys
+
     if no_encrypt and password_file is not None:
         raise UsageError("--no-encrypt and --password-file exclude each other",
                          message_ru="--no-encrypt и --password-file несовместимы")
@@ -79,11 +70,13 @@ def key_generate(curve_name: str, out: str, password_file: str | None, no_encryp
 
 
 def _load_signing_key(key_path: str, password_file: str | None):
+    from signagent.service import keys
+
     password = keys.read_password_file(password_file) if password_file else None
     try:
         return keys.load_key(key_path, password)
-    except keyfile.PasswordRequiredError:
-        if password_file is not None:
+    except SignAgentError as err:
+        if err.code != "password_required" or password_file is not None:
             raise
         typed = _password_from(None, confirm=False, what=f"Password for {key_path}")
         if typed is None:
@@ -138,7 +131,7 @@ def request_options(func):
     for option in reversed((
         click.option("--attr", "attrs", multiple=True, metavar="NAME=VALUE", type=TEXT,
                      help="Another subject attribute by label or dotted OID (repeatable), appended at the end."),
-        click.option("--profile", type=click.Choice(sorted(keys.PROFILES)),
+        click.option("--profile", type=click.Choice(KEY_PROFILES),
                      help="Defaults for the extensions and the subject fields required: head, employee, ip, person."),
         click.option("--key-usage", "key_usage", multiple=True, type=TEXT,
                      help="keyUsage bits (digitalSignature,nonRepudiation,...), replacing the profile's."),
@@ -154,6 +147,8 @@ def request_options(func):
 
 def request_parts(options: dict) -> tuple[list[tuple[str, str]], list]:
     """(subject pairs, extensions) from the values of :func:`request_options` (removed from ``options``)."""
+    from signagent.service import keys
+
     attrs = options.pop("attrs")
     profile = options.pop("profile")
     extensions = keys.request_extensions(profile=profile, key_usage=_list(options.pop("key_usage")),
@@ -185,6 +180,8 @@ def csr_group(ctx: click.Context, key_path: str | None, password_file: str | Non
     IA5String for e-mail, UTF8String otherwise); check digits are verified. Extensions go into an
     extensionRequest attribute. (A key on a token: `signagent token csr`.)
     """
+    from signagent.service import keys
+
     if ctx.invoked_subcommand is not None:
         return
     if key_path is None:
@@ -203,12 +200,14 @@ def csr_group(ctx: click.Context, key_path: str | None, password_file: str | Non
 
 @csr_group.command("verify")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="Print the request's content and verdict as JSON.")
+@json_option("Print the request's content and verdict as JSON.")
 def csr_verify(file: str, as_json: bool) -> None:
     """Check a request's self-signature (PEM, DER or base64) and show what it asks for.
 
     Exit status: 0 the signature holds, 1 it does not, 2 the file is unreadable or not a GOST request.
     """
+    from signagent.service import keys
+
     info = keys.check_request(file)
     if as_json:
         emit_json(info.to_dict())

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import click
 
-from ._common import TEXT, cli, emit_json, lazy_module, russian
-from ._pin import pin_provider
+from signagent.service.choices import REVOCATION_MODES
 
-signatures = lazy_module("signagent.service.signatures")
-trust_store = lazy_module("signagent.trust.store")
-token_access = lazy_module("signagent.service.token_access")
+from ._common import TEXT, cli, emit_json, json_option, russian, settings
+from ._pin import pin_provider
 
 _STATUS_WORDS = {
     "valid": ("VALID", "ДЕЙСТВИТЕЛЬНА"),
@@ -50,6 +48,8 @@ def sign_command(file: str, cert: str, key: str | None, token: str | None, pin_f
     With a key file:  signagent sign doc.pdf --cert me.pem --key me.key -o doc.pdf.sig
     With a token:     signagent sign doc.pdf --token "Rutoken ECP" --cert 3f9c2a1b -o doc.pdf.sig
     """
+    from signagent.service import signatures
+
     if (key is None) == (token is None):
         raise click.UsageError("give exactly one of --key and --token")
     if token is None:
@@ -59,17 +59,21 @@ def sign_command(file: str, cert: str, key: str | None, token: str | None, pin_f
         signatures.sign_file(file, certificate_path=cert, key_path=key, key_password=password,  # type: ignore[arg-type]
                              detached=detached, pem=pem, output_path=output)
         return
+    # the token layer (and the policy it needs) only here: signing with a key file starts faster without it
+    from signagent.service import policy, token_access
+
+    config = settings()
     token_access.sign_file_with_token(file, token=token, certificate=cert, pin_provider=pin_provider(pin_file),
                                       output_path=output, chain_paths=chain, detached=detached, pem=pem,
-                                      extra_modules=modules)
+                                      extra_modules=policy.pkcs11_modules(config, modules),
+                                      keys_dir=str(config.keys_dir))
 
 
 def _signer_name(signer: dict) -> str:
     if not signer["signer"]:
         return "?"
-    identity = signer["signer"]["identity"]
-    name = identity.get("full_name") or identity.get("common_name") or signer["signer"]["subject"]
-    org = identity.get("organization")
+    name = signer["signer"].get("owner_name") or signer["signer"]["subject"]
+    org = signer["signer"]["identity"].get("organization")
     return f"{name} ({org})" if org and org != name else name
 
 
@@ -108,25 +112,25 @@ def _render(doc: dict, ru: bool) -> str:
 @click.option("--at", "at", type=TEXT,
               help="Time of the chain check: ISO-8601, or 'signing-time' (the time the signer claims). Default: now.")
 @click.option("--offline", is_flag=True, help="No network: revocation data only from --crl files and the cache.")
-@click.option("--revocation", type=click.Choice(["soft", "hard", "off"]), default="soft", show_default=True,
-              help="soft: unknown status gives valid with a warning; hard: indeterminate; off: not checked.")
-@click.option("--json", "as_json", is_flag=True, help="Print the verification report as JSON.")
+@click.option("--revocation", type=click.Choice(REVOCATION_MODES),
+              help="soft: unknown status gives valid with a warning; hard: indeterminate; off: not checked. "
+                   "Default: the configuration's, else soft.")
+@json_option("Print the verification report as JSON (an error as {\"error\": {...}}).")
 def verify_command(signature: str, content: str | None, cert_paths: tuple[str, ...], trust_paths: tuple[str, ...],
                    intermediate_paths: tuple[str, ...], crl_paths: tuple[str, ...], at: str | None, offline: bool,
-                   revocation: str, as_json: bool) -> None:
+                   revocation: str | None, as_json: bool) -> None:
     """Verify a CMS/CAdES-BES signature: every signer, content, chain. Exit 0 valid, 1 invalid, 2 indeterminate.
 
-    SIGNATURE is a regular file (at most 1 GiB) or '-' for standard input.
+    SIGNATURE is a regular file (at most 1 GiB) or '-' for standard input. Without --trust, the roots,
+    intermediates and CRLs of the user's trust store are used.
     """
-    extra: dict[str, object] = {}
-    if not trust_paths:  # DESIGN.md section 3: without --trust the user's trust store is used
-        store = trust_store.TrustStore()
-        extra = {"trust_roots": store.roots(), "intermediates": store.intermediates(), "crls": store.crls()}
+    from signagent.service import reports, signatures
+
     report = signatures.verify_signature_file(
         signature, content_path=content, certificate_paths=cert_paths, trust_paths=trust_paths,
         intermediate_paths=intermediate_paths, crl_paths=crl_paths, at=at, offline=offline,
-        revocation=revocation, **extra)  # type: ignore[arg-type]
-    doc = report.to_dict()
+        revocation=revocation, config=settings())  # type: ignore[arg-type]
+    doc = reports.verification_document(report)
     if as_json:
         emit_json(doc)
     else:

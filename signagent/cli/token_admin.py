@@ -11,13 +11,11 @@ import sys
 import click
 
 from signagent.errors import UsageError
+from signagent.service.choices import DEFAULT_CURVE
 
-from ._common import TEXT, cli, emit_json, lazy_module, tr
+from ._common import TEXT, cli, emit_json, json_option, settings, tr
 from ._pin import pin_provider
 from .keys import request_options, request_parts
-
-token_access = lazy_module("signagent.service.token_access")
-keys = lazy_module("signagent.service.keys")
 
 _TOKEN = click.option("--token", "token", required=True, type=TEXT,
                       help="Label (or serial) of the token; `signagent tokens` lists them.")
@@ -55,12 +53,15 @@ def token_group() -> None:
 @click.option("--key-id", "key_id", type=TEXT, help="CKA_ID for the pair, hex (default: 20 random bytes).")
 @_PIN_FILE
 @_MODULE
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option("Print JSON.")
 def token_keygen(token: str, curve_name: str | None, key_label: str, key_id: str | None, pin_file: str | None,
                  modules: tuple[str, ...], as_json: bool) -> None:
     """Generate a GOST R 34.10-2012 key pair on the token; print its id and public key."""
-    made = token_access.generate_key(token, curve_name or keys.DEFAULT_CURVE, pin_provider(pin_file),
-                                     key_label=key_label, key_id=_key_id(key_id), extra_modules=modules)
+    from signagent.service import policy, token_access
+
+    made = token_access.generate_key(token, curve_name or DEFAULT_CURVE, pin_provider(pin_file),
+                                     key_label=key_label, key_id=_key_id(key_id),
+                                     extra_modules=policy.pkcs11_modules(settings(), modules))
     if as_json:
         emit_json(made.to_dict())
         return
@@ -93,6 +94,8 @@ def token_csr(token: str, key_id: str | None, new_key: bool, curve_name: str | N
     signagent token csr --token "Head" --new-key --profile head --cn 'ООО «Ромашка»' --surname Иванов
         --given-name 'Иван Иванович' --org 'ООО «Ромашка»' --ogrn ... --innle ... --inn ... -o req.csr
     """
+    from signagent.service import keys, policy, token_access
+
     if new_key == (key_id is not None):
         raise UsageError("give exactly one of --key-id and --new-key",
                          message_ru="укажите ровно один из параметров --key-id и --new-key")
@@ -105,8 +108,8 @@ def token_csr(token: str, key_id: str | None, new_key: bool, curve_name: str | N
     subject, extensions = request_parts(options)
     data, made = token_access.make_request(
         token, subject, extensions, pin_provider(pin_file), key_id=_key_id(key_id),
-        new_key_curve=(curve_name or keys.DEFAULT_CURVE) if new_key else None, key_label=key_label, out=None,
-        der=der, extra_modules=modules)
+        new_key_curve=(curve_name or DEFAULT_CURVE) if new_key else None, key_label=key_label, out=None,
+        der=der, extra_modules=policy.pkcs11_modules(settings(), modules))
     if out is not None:
         keys.write_request(data, out, overwrite=force)
     if out is None:
@@ -124,8 +127,10 @@ def token_csr(token: str, key_id: str | None, new_key: bool, curve_name: str | N
 @_MODULE
 def token_import(certificate: str, token: str, label: str, pin_file: str | None, modules: tuple[str, ...]) -> None:
     """Put an issued CERTIFICATE on the token next to its key pair."""
+    from signagent.service import policy, token_access
+
     cert, kid = token_access.import_certificate(token, certificate, pin_provider(pin_file), label=label,
-                                                extra_modules=modules)
+                                                extra_modules=policy.pkcs11_modules(settings(), modules))
     click.echo(tr(f"certificate {cert.streebog_thumbprint[:16]} stored with key pair {kid.hex()}",
                   f"сертификат {cert.streebog_thumbprint[:16]} записан к ключевой паре {kid.hex()}"))
 
@@ -154,6 +159,8 @@ def token_delete(token: str, cert: str | None, with_key: bool, key_id: str | Non
         what = f"--cert {cert}" + (" --with-key" if with_key else "") if cert else f"--key-id {key_id}"
         click.confirm(tr(f"Delete {what} from «{token}»? This cannot be undone",
                          f"Удалить {what} с токена «{token}»? Отменить будет нельзя"), abort=True, err=True)
+    from signagent.service import policy, token_access
+
     count = token_access.delete_objects(token, pin_provider(pin_file), certificate=cert, key_id=kid,
-                                        with_key=with_key, extra_modules=modules)
+                                        with_key=with_key, extra_modules=policy.pkcs11_modules(settings(), modules))
     click.echo(tr(f"{count} object(s) deleted", f"удалено объектов: {count}"))

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ._common import EXIT_OK, cli, emit_json, error_text, lazy_module, tr
-
-inventory = lazy_module("signagent.service.inventory")
-sources = lazy_module("signagent.service.sources")
-validation = lazy_module("signagent.service.validation")
-
+from ._common import EXIT_ERROR, EXIT_OK, cli, emit_json, error_text, json_option, one_line, settings, tr
 
 
 def _error_line(error: dict) -> str:
@@ -35,14 +30,22 @@ def _card_line(card: dict) -> str:
 
 @cli.command("tokens")
 @click.option("--module", "modules", multiple=True, type=click.Path(dir_okay=False),
-              help="An extra PKCS#11 module to load (besides the usual paths and $SIGNAGENT_PKCS11_MODULES).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+              help="An extra PKCS#11 module to load (besides the usual paths and the configured pkcs11_modules: "
+                   "$SIGNAGENT_PKCS11_MODULES or the configuration file).")
+@json_option("Print JSON.")
 def tokens_command(modules: tuple[str, ...], as_json: bool) -> int:
-    """List PKCS#11 modules with their tokens (model, serial) and PC/SC readers with their cards."""
-    view = sources.list_tokens(modules)
+    """List PKCS#11 modules with their tokens (model, serial) and PC/SC readers with their cards.
+
+    Exit status 2 when no source could be used at all (every PKCS#11 module failed to load and there is no PC/SC
+    service), with the first failure as the reason; 0 when at least one works (failures are listed).
+    """
+    from signagent.service import policy, sources
+
+    view = sources.list_tokens(policy.pkcs11_modules(settings(), modules))
+    failure = _all_failed(view)
     if as_json:
-        emit_json(view)
-        return EXIT_OK
+        emit_json(view if failure is None else {**view, "error": failure})
+        return EXIT_OK if failure is None else EXIT_ERROR
     lines = [tr("PKCS#11 modules:", "Модули PKCS#11:")]
     if not view["modules"]:
         lines.append("  " + tr("(none loaded)", "(не загружено ни одного)"))
@@ -72,7 +75,24 @@ def tokens_command(modules: tuple[str, ...], as_json: bool) -> int:
         lines.append(tr("Errors:", "Ошибки:"))
         lines.extend(_error_line(e) for e in view["errors"])
     click.echo("\n".join(lines))
+    if failure is not None:
+        click.echo(f"signagent: {one_line(error_text(failure))}", err=True)
+        return EXIT_ERROR
     return EXIT_OK
+
+
+def _all_failed(view: dict) -> dict | None:
+    """The error of ``signagent tokens`` when no source works: modules were tried and none loaded, and PC/SC is
+    not available (``--json``'s ``error``: the first failure, its message saying how many failed); else None.
+    A machine with no module configured or found and no PC/SC has nothing that failed: that is exit 0."""
+    if view["modules"] or view["pcsc"]["available"] or not view["errors"]:
+        return None
+    first = view["errors"][0]
+    count = len(view["errors"])
+    more, more_ru = (f" (and {count - 1} more)", f" (и ещё {count - 1})") if count > 1 else ("", "")
+    return {**first,
+            "message": f"no token source could be used: {first['message']}{more}",
+            "message_ru": f"не удалось использовать ни один источник токенов: {first['message_ru']}{more_ru}"}
 
 
 def _owner(identity: dict) -> str:
@@ -126,17 +146,22 @@ def _render_inventory(data: dict) -> str:
 @click.option("--online", is_flag=True, help="Allow network access for revocation data.")
 @click.option("--revocation", type=click.Choice(["soft", "hard", "off"]), default="off", show_default=True,
               help="Revocation checking for the chain status.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option("Print JSON.")
 def certs_command(modules: tuple[str, ...], keys_dir: str | None, trust_paths: tuple[str, ...],
                   intermediate_paths: tuple[str, ...], no_trust_store: bool, online: bool, revocation: str,
                   as_json: bool) -> int:
     """The certificate inventory: every certificate on tokens, cards and in the key directory, with its chain
     status. The ID column is the start of the id `signagent sign --token ... --cert ID` takes."""
-    result = inventory.collect_inventory(use_trust_store=not no_trust_store,
-                                         trust_roots=validation.load_certificate_paths(trust_paths),
-                                         intermediates=validation.load_certificate_paths(intermediate_paths),
-                                         extra_modules=modules, keys_dir=keys_dir,
-                                         offline=not online, revocation=revocation)
+    from signagent.service import inventory, policy, validation
+
+    config = settings(keys_dir=keys_dir)
+    store = {} if no_trust_store else policy.store_material(config)
+    result = inventory.collect_inventory(
+        use_trust_store=False,  # the configured store, added here: the inventory's own default ignores the config
+        trust_roots=validation.load_certificate_paths(trust_paths) + store.get("trust_roots", []),
+        intermediates=validation.load_certificate_paths(intermediate_paths) + store.get("intermediates", []),
+        crls=store.get("crls", []), extra_modules=policy.pkcs11_modules(config, modules),
+        keys_dir=str(config.keys_dir), offline=not online, revocation=revocation)
     data = result.to_dict()
     if as_json:
         emit_json(data)

@@ -2,34 +2,37 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 import click
 
-from ._common import EXIT_ERROR, cli, emit_json, error_text, lazy_module
-
-if TYPE_CHECKING:
-    from signagent.trust.store import TrustStore
-
-trust_admin = lazy_module("signagent.service.trust_admin")
-trust_store = lazy_module("signagent.trust.store")
+from ._common import EXIT_ERROR, cli, emit_json, error_text, json_option, settings
 
 
 @cli.group("trust")
-@click.option("--store", "store_dir", type=click.Path(file_okay=False), envvar="SIGNAGENT_TRUST_DIR",
-              help="Trust store directory (default: the user's data directory; env SIGNAGENT_TRUST_DIR).")
+@click.option("--store", "store_dir", type=click.Path(file_okay=False),
+              help="Trust store directory (default: the configuration's trust_dir, env SIGNAGENT_TRUST_DIR, else "
+                   "the user's data directory).")
 @click.pass_context
 def trust_group(ctx: click.Context, store_dir: str | None) -> None:
     """Manage trusted root and intermediate certificates and CRLs."""
-    ctx.obj = trust_store.TrustStore(store_dir)
+    ctx.obj = store_dir  # the configuration is loaded by the command, after its --json is known
+
+
+def _store(store_dir: str | None) -> Any:
+    from signagent.service import policy
+
+    return policy.trust_store(settings(trust_dir=store_dir))
 
 
 @trust_group.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option("Print JSON.")
 @click.pass_obj
-def trust_list(store: TrustStore, as_json: bool) -> None:
+def trust_list(store_dir: str | None, as_json: bool) -> None:
     """List the store's roots, intermediates and CRLs."""
-    entries = trust_admin.list_store(store)
+    from signagent.service import trust_admin
+
+    entries = trust_admin.list_store(_store(store_dir))
     if as_json:
         emit_json(entries)
         return
@@ -52,11 +55,13 @@ def _print_result(result: dict[str, object], as_json: bool, summary: str) -> Non
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--kind", type=click.Choice(["auto", "root", "intermediate", "crl"]), default="auto",
               show_default=True, help="auto: a self-signed CA is a root, any other CA an intermediate.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option("Print JSON.")
 @click.pass_obj
-def trust_import(store: TrustStore, file: str, kind: str, as_json: bool) -> None:
+def trust_import(store_dir: str | None, file: str, kind: str, as_json: bool) -> None:
     """Add a root, an intermediate (bundles and .p7b too) or a CRL to the store."""
-    result = trust_admin.import_file(store, file, kind)
+    from signagent.service import trust_admin
+
+    result = trust_admin.import_file(_store(store_dir), file, kind)
     lines = [f"added {result['added']}, already present {result['present']}"]
     for item in result.get("items", []):  # type: ignore[union-attr]
         lines.append(f"  {item['status']:<8} {item['kind']:<12} {item.get('sha1', '')}  {item.get('subject', '')}")
@@ -66,11 +71,13 @@ def trust_import(store: TrustStore, file: str, kind: str, as_json: bool) -> None
 @trust_group.command("import-tsl")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--include-inactive", is_flag=True, help="Also import CAs whose accreditation is not in force.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option("Print JSON.")
 @click.pass_obj
-def trust_import_tsl(store: TrustStore, file: str, include_inactive: bool, as_json: bool) -> None:
+def trust_import_tsl(store_dir: str | None, file: str, include_inactive: bool, as_json: bool) -> None:
     """Import the accredited-CA list (TSL XML): CA certificates become intermediates with their CRL addresses."""
-    result = trust_admin.import_tsl(store, file, include_inactive=include_inactive)
+    from signagent.service import trust_admin
+
+    result = trust_admin.import_tsl(_store(store_dir), file, include_inactive=include_inactive)
     summary = ", ".join(f"{k} {v}" for k, v in result.items() if isinstance(v, int))
     _print_result(result, as_json, summary)
 
@@ -78,11 +85,15 @@ def trust_import_tsl(store: TrustStore, file: str, include_inactive: bool, as_js
 @trust_group.command("update")
 @click.option("--only-missing", is_flag=True, help="Download only anchors not yet in the store.")
 @click.option("--no-legacy", is_flag=True, help="Skip the legacy GOST R 34.10-2001 root.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@json_option("Print JSON.")
 @click.pass_obj
-def trust_update(store: TrustStore, only_missing: bool, no_legacy: bool, as_json: bool) -> None:
+def trust_update(store_dir: str | None, only_missing: bool, no_legacy: bool, as_json: bool) -> None:
     """Download the official roots; only files matching their pinned SHA-256 fingerprints are accepted."""
-    result = trust_admin.update_roots(store, only_missing=only_missing, include_legacy=not no_legacy)
+    from signagent.service import policy, trust_admin
+
+    config = settings(trust_dir=store_dir)
+    result = trust_admin.update_roots(policy.trust_store(config), fetch=policy.downloader(config),
+                                      only_missing=only_missing, include_legacy=not no_legacy)
     lines = [f"added {result['added']}, present {result['present']}, failed {result['failed']}, "
              f"skipped {result['skipped']}"]
     for a in result["anchors"]:  # type: ignore[union-attr]

@@ -19,6 +19,7 @@ digest_algorithm_identifier, ess_cert_id_matches, AttributeView.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -90,6 +91,11 @@ def _signing_time(when: datetime) -> bytes:
     return der.tlv(0x18, f"{when.year:04d}{when.strftime('%m%d%H%M%S')}Z".encode("ascii"))
 
 
+@functools.lru_cache(maxsize=16)
+def _content_type_attribute(content_type: str) -> bytes:
+    return _attribute(_OID_CONTENT_TYPE, core.ObjectIdentifier(content_type).dump())
+
+
 def build_signed_attributes(*, message_digest: bytes, signing_certificate: bytes, signing_time: datetime | None,
                             content_type: str = CONTENT_TYPE_DATA) -> list[bytes]:
     """The four CAdES-BES signed attributes, each DER-encoded (order is fixed later by the SET OF sorting).
@@ -98,8 +104,8 @@ def build_signed_attributes(*, message_digest: bytes, signing_certificate: bytes
     ``signing_time`` None leaves signingTime out (then the signature is not CAdES-BES; tests use it).
     """
     attributes = [
-        _attribute(_OID_CONTENT_TYPE, core.ObjectIdentifier(content_type).dump()),
-        _attribute(_OID_MESSAGE_DIGEST, core.OctetString(bytes(message_digest)).dump()),
+        _content_type_attribute(content_type),
+        _attribute(_OID_MESSAGE_DIGEST, der.tlv(der.TAG_OCTET_STRING, bytes(message_digest))),
         signing_certificate,
     ]
     if signing_time is not None:
@@ -110,6 +116,15 @@ def build_signed_attributes(*, message_digest: bytes, signing_certificate: bytes
 def signed_attributes_set(encoded: Sequence[bytes]) -> bytes:
     """The DER SET OF the attributes: the exact bytes the signature covers (RFC 5652 section 5.4)."""
     return der.set_of(encoded)
+
+
+# attribute OID -> (asn1crypto's name for it, the tags its one value may have)
+_RECEIVED_TAGS = {
+    "1.2.840.113549.1.9.3": ("content_type", (0x06,)),
+    "1.2.840.113549.1.9.4": ("message_digest", (0x04,)),
+    "1.2.840.113549.1.9.5": ("signing_time", (0x17, 0x18)),
+    cades.SIGNING_CERTIFICATE_V2: ("signing_certificate_v2", (0x30,)),
+}
 
 
 @dataclass
@@ -127,6 +142,42 @@ class AttributeView:
     signing_certificate_v2: cades.SigningCertificateV2 | None = None
     signing_certificate: cades.SigningCertificate | None = None
     unreadable: tuple[str, ...] = ()
+    #: the signingCertificateV2 value as received, when read by :meth:`from_received`
+    signing_certificate_v2_der: bytes | None = None
+
+    @classmethod
+    def from_received(cls, attributes: list[tuple[str, list[tuple[int, bytes, bytes]]]]) -> AttributeView | None:
+        """The view of attributes read from the bytes received (:func:`signagent.cms.received.read_attributes`)
+        when they are the four CAdES-BES ones, each once with one value of its type; None otherwise (then
+        :meth:`read` over asn1crypto gives the view, with its counts and unreadable values).
+
+        The values are converted as asn1crypto converts them (the time by asn1crypto itself), so both views agree.
+        """
+        if len(attributes) > len(_RECEIVED_TAGS):
+            return None
+        view = cls({})
+        for oid, values in attributes:
+            expected = _RECEIVED_TAGS.get(oid)
+            if expected is None or len(values) != 1 or values[0][0] not in expected[1] or expected[0] in view.counts:
+                return None
+            name, _ = expected
+            view.counts[name] = 1
+            _, encoding, contents = values[0]
+            try:
+                if name == "content_type":  # the OID decoded as asn1crypto decodes it; a malformed one goes there
+                    view.content_type = der.dotted_oid(contents)
+                    if view.content_type is None:
+                        return None
+                elif name == "message_digest":  # a primitive OCTET STRING (the tag says): its contents
+                    view.message_digest = contents
+                elif name == "signing_time":
+                    view.signing_time = cms.Time.load(encoding).native
+                else:  # its fields are read (and checked) on matching, unless it is the expected encoding
+                    view.signing_certificate_v2 = cades.SigningCertificateV2.load(encoding)
+                    view.signing_certificate_v2_der = encoding
+            except _PARSE_ERRORS:
+                return None
+        return view
 
     @classmethod
     def read(cls, attributes: cms.CMSAttributes) -> AttributeView:

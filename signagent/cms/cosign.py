@@ -45,14 +45,13 @@ def cosign(signature: bytes | ParsedSignedData, signer: Signer, *, content: obje
     CmsContentMissingError for a detached one without content, CmsSigningError when the signer cannot sign.
     """
     if not isinstance(signer, Signer):
-        raise InvalidTypeError("signer must implement signagent.cms.Signer (certificate, sign_digest)")
+        raise InvalidTypeError("signer must implement signagent.cms.Signer (certificate, sign_message...)")
     parsed = signature if isinstance(signature, ParsedSignedData) else load_signed_data(signature)
     source = parsed.content if parsed.content is not None else content
     if source is None:
-        raise CmsContentMissingError()
+        raise CmsContentMissingError(needs="content")
     if isinstance(source, str | os.PathLike) and not os.path.isfile(source):
-        raise FileAccessError(f"{os.fspath(source)}: not a readable file",
-                              message_ru=f"{os.fspath(source)}: файл недоступен")
+        raise FileAccessError(situation="unreadable", path=os.fspath(source))
     spec = digest_for_key_size(signer.certificate.public_key().curve.size)
     digest = hash_content(source, {spec.oid})[spec.oid]
     when = datetime.now(UTC) if signing_time is None else signing_time

@@ -27,8 +27,8 @@ from signagent.gost import gost341194, streebog256, streebog512
 
 __all__ = ["CONTENT_TYPE_DATA", "SIGNED_DATA", "DigestSpec", "digest_by_oid", "digest_for_key_size", "new_hash"]
 
-CONTENT_TYPE_DATA = "1.2.840.113549.1.7.1"  # id-data, RFC 5652 section 4
-SIGNED_DATA = "1.2.840.113549.1.7.2"  # id-signedData, RFC 5652 section 5.1
+CONTENT_TYPE_DATA = oids.DATA  # id-data, RFC 5652 section 4
+SIGNED_DATA = oids.SIGNED_DATA  # id-signedData, RFC 5652 section 5.1
 
 
 @dataclass(frozen=True)
@@ -50,10 +50,10 @@ _DIGESTS = {
         _STREEBOG512,
         DigestSpec(oids.GOST341194, "gost341194", 32, gost341194, oids.GOST2001),
         # Foreign hashes appear in ESSCertIDv2 (SHA-256 is its DEFAULT) and signing-certificate (SHA-1).
-        DigestSpec("1.3.14.3.2.26", "sha1", 20, hashlib.sha1),
-        DigestSpec("2.16.840.1.101.3.4.2.1", "sha256", 32, hashlib.sha256),
-        DigestSpec("2.16.840.1.101.3.4.2.2", "sha384", 48, hashlib.sha384),
-        DigestSpec("2.16.840.1.101.3.4.2.3", "sha512", 64, hashlib.sha512),
+        DigestSpec(oids.SHA1, "sha1", 20, hashlib.sha1),
+        DigestSpec(oids.SHA256, "sha256", 32, hashlib.sha256),
+        DigestSpec(oids.SHA384, "sha384", 48, hashlib.sha384),
+        DigestSpec(oids.SHA512, "sha512", 64, hashlib.sha512),
     )
 }
 
@@ -64,16 +64,14 @@ def digest_for_key_size(size: int) -> DigestSpec:
         return _STREEBOG256
     if size == 64:
         return _STREEBOG512
-    raise UnknownAlgorithmError(f"no GOST R 34.10-2012 key is {size} bytes long",
-                                message_ru=f"ключ ГОСТ Р 34.10-2012 не может иметь длину {size} байт")
+    raise UnknownAlgorithmError(situation="key_size", size=size)
 
 
 def digest_by_oid(oid: str) -> DigestSpec:
     """The digest algorithm of a dotted OID; UnknownAlgorithmError when signagent cannot compute it."""
     spec = _DIGESTS.get(oid)
     if spec is None:
-        raise UnknownAlgorithmError(f"digest algorithm {oid} is not supported",
-                                    message_ru=f"алгоритм хэширования {oid} не поддерживается", algorithm=oid)
+        raise UnknownAlgorithmError(situation="digest", algorithm=oid)
     return spec
 
 

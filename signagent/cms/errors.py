@@ -17,21 +17,15 @@ class CmsFormatError(InvalidInputError):
     """Bytes that are not a readable CMS SignedData (malformed, truncated, another content type...)."""
 
     code = "cms_malformed"
-    default_message = "not a readable CMS signature"
-    default_message_ru = "не удаётся прочитать подпись CMS"
 
 
 class CmsContentMissingError(InvalidInputError):
     """A detached signature was given without the content it signs."""
 
     code = "cms_content_missing"
-    default_message = "the signature is detached: give the signed content (--content FILE)"
-    default_message_ru = "подпись отсоединённая: укажите подписанные данные (--content FILE)"
 
 
 class CmsSigningError(InvalidInputError):
     """A signature cannot be made with what was given (key does not match the certificate, non-GOST key...)."""
 
     code = "cms_signing_failed"
-    default_message = "cannot sign with this certificate and key"
-    default_message_ru = "невозможно подписать этим сертификатом и ключом"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -23,10 +24,11 @@ from asn1crypto import cms, core, x509
 import signagent.asn1  # noqa: F401  -- registers the GOST algorithms with asn1crypto
 from signagent.asn1 import cades
 from signagent.asn1.strict_der import received_encoding
-from signagent.errors import SignAgentError
+from signagent.errors import SignAgentError, too_large_error
 from signagent.x509 import Certificate
 
 from .errors import CmsFormatError
+from .received import ReceivedSigner, read_signed_data
 
 __all__ = ["MAX_CMS_SIZE", "ParsedSignedData", "decode_armor", "load_signed_data"]
 
@@ -41,9 +43,7 @@ cades.register()
 
 def _fail(message: str, message_ru: str) -> CmsFormatError:
     # one line: asn1crypto appends a "while parsing ..." line per enclosing type
-    message = " ".join(message.split("\n")[0].split())
-    return CmsFormatError(f"not a readable CMS signature: {message}",
-                          message_ru=f"не удаётся прочитать подпись CMS: {message_ru}")
+    return CmsFormatError(detail=" ".join(message.split("\n")[0].split()), detail_ru=message_ru)
 
 
 def decode_armor(data: bytes) -> bytes:
@@ -70,23 +70,56 @@ def decode_armor(data: bytes) -> bytes:
 
 @dataclass
 class ParsedSignedData:
-    """A parsed SignedData: the asn1crypto objects, the embedded content (None if detached) and certificates."""
+    """A parsed SignedData: the embedded content (None if detached), certificates and signers as verification
+    reads them; the asn1crypto objects (``content_info``, ``signed_data``, ``signer_infos``) on demand."""
 
-    content_info: cms.ContentInfo
-    signed_data: cms.SignedData
+    raw: bytes
     content_type: str
     content: bytes | None
     certificates: list[Certificate]
     unreadable_certificates: int
-    signer_infos: list[cms.SignerInfo]
+    signers: list[ReceivedSigner]
     #: certificates of the set that are not strict DER, as asn1crypto read them, and why (they never verify
     #: anything; they only let the report say why a signer they would name is not usable)
     rejected_certificates: list[tuple[x509.Certificate, SignAgentError]] = field(default_factory=list)
+    parsed_info: cms.ContentInfo | None = field(default=None, repr=False)
 
     @property
     def detached(self) -> bool:
         """True when the content is not inside the signature."""
         return self.content is None
+
+    @functools.cached_property
+    def content_info(self) -> cms.ContentInfo:
+        """The ContentInfo as asn1crypto reads it (parsed now when the fast reading was enough so far)."""
+        if self.parsed_info is not None:
+            return self.parsed_info
+        return cms.ContentInfo.load(self.raw, strict=True)
+
+    @property
+    def signed_data(self) -> cms.SignedData:
+        """The SignedData (asn1crypto)."""
+        return self.content_info["content"]
+
+    @property
+    def signer_infos(self) -> list[cms.SignerInfo]:
+        """The SignerInfos (asn1crypto), in order."""
+        return list(self.signed_data["signer_infos"])
+
+
+def _fields_of(si: cms.SignerInfo) -> ReceivedSigner:
+    """What verification reads of a SignerInfo parsed by asn1crypto (already walked by _touch_signer_info)."""
+    sid = si["sid"]
+    attrs = si["signed_attrs"]
+    return ReceivedSigner(
+        digest_oid=si["digest_algorithm"]["algorithm"].dotted,
+        signature_oid=si["signature_algorithm"]["algorithm"].dotted,
+        signature=si["signature"].native,
+        signed_attrs=None if isinstance(attrs, core.Void) else attrs.contents,
+        sid_encoding=b"", asn1=si,
+        issuer=sid.chosen["issuer"].dump() if sid.name == "issuer_and_serial_number" else None,
+        serial=sid.chosen["serial_number"].native if sid.name == "issuer_and_serial_number" else None,
+        key_identifier=None if sid.name == "issuer_and_serial_number" else sid.chosen.native)
 
 
 def _touch_signer_info(si: cms.SignerInfo) -> None:
@@ -110,9 +143,11 @@ def _touch_signer_info(si: cms.SignerInfo) -> None:
 def load_signed_data(data: bytes) -> ParsedSignedData:
     """Parse a CMS ContentInfo holding SignedData (RFC 5652 section 5); CmsFormatError for anything else."""
     if isinstance(data, bytes | bytearray | memoryview) and len(data) > MAX_CMS_SIZE:
-        raise CmsFormatError(f"the signature is larger than {MAX_CMS_SIZE >> 20} MiB",
-                             message_ru=f"подпись больше {MAX_CMS_SIZE >> 20} МиБ")
+        raise too_large_error(CmsFormatError)(what="signature", what_ru="подпись", limit=MAX_CMS_SIZE)
     raw = decode_armor(data)
+    fast = read_signed_data(raw)
+    if fast is not None:
+        return ParsedSignedData(raw, fast.content_type, fast.content, fast.certificates, 0, fast.signers)
     try:
         info = cms.ContentInfo.load(raw, strict=True)
         content_type = info["content_type"].dotted
@@ -133,6 +168,7 @@ def load_signed_data(data: bytes) -> ParsedSignedData:
         signer_infos = list(sd["signer_infos"])
         for si in signer_infos:
             _touch_signer_info(si)
+        signers = [_fields_of(si) for si in signer_infos]
         # never .native on certificates: real ones carry extensions that break asn1crypto's own specs
         cert_choices = [] if isinstance(sd["certificates"], core.Void) else list(sd["certificates"])
     except _PARSE_ERRORS as exc:
@@ -154,4 +190,4 @@ def load_signed_data(data: bytes) -> ParsedSignedData:
                 rejected.append((choice.chosen, exc))
         except _PARSE_ERRORS:
             unreadable += 1
-    return ParsedSignedData(info, sd, econtent_type, content, certificates, unreadable, signer_infos, rejected)
+    return ParsedSignedData(raw, econtent_type, content, certificates, unreadable, signers, rejected, info)

@@ -6,10 +6,11 @@ A request is built the way OpenSSL's GOST engine and CryptoPro build one (RFC 92
 * attributes [0]: an extensionRequest (PKCS#9, 1.2.840.113549.1.9.14) when extensions are asked for, otherwise
   the empty SET (the field itself is mandatory in RFC 2986 and OpenSSL requires it);
 * signatureAlgorithm id-tc26-signwithdigest-gost3410-12-256 / -512 (1.2.643.7.1.1.3.2 / .3.3) by key size, without
-  parameters; signature = ``sign_digest(Streebog(DER CertificationRequestInfo))``, s || r.
+  parameters; signature = ``sign_message(DER CertificationRequestInfo)`` (Streebog, then GOST R 34.10), s || r.
 
-Signing goes through a :class:`RequestSigner` -- anything with ``public_key()`` and ``sign_digest(digest)``: a
-:class:`signagent.gost.PrivateKey`, or later a token key. Subject names use
+Signing goes through a :class:`RequestSigner` -- ``public_key()`` and the two operations of
+:class:`signagent.cms.signer.Signer`: a token's key signer, or a :class:`signagent.gost.PrivateKey` (wrapped in
+:class:`signagent.cms.signer.KeySigner`). Subject names use
 :func:`signagent.x509.builder.build_name` (NumericString for ОГРН/ИНН/СНИЛС..., PrintableString C, IA5String e-mail,
 UTF8String for the rest) and extensions the makers of :mod:`signagent.x509.builder`.
 
@@ -30,19 +31,27 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from asn1crypto import csr, x509
+from asn1crypto import core, csr, x509
 
 from .. import asn1 as _asn1  # noqa: F401  (registers the GOST algorithms and Russian attributes)
+from ..asn1 import oids
 from ..asn1.integers import int_text
 from ..asn1.opaque_request import OpaqueCertificationRequest
 from ..asn1.strict_der import received_encoding, require_der
-from ..errors import InvalidInputError, InvalidSignatureFormatError, InvalidTypeError, NestingTooDeepError, NotDerError
-from ..gost import PublicKey, streebog256, streebog512
+from ..errors import (
+    InvalidInputError,
+    InvalidSignatureFormatError,
+    InvalidTypeError,
+    NestingTooDeepError,
+    NotDerError,
+    too_large_error,
+)
+from ..gost import PrivateKey, PublicKey, streebog256, streebog512
 from ..x509.builder import NameSpec, build_name, public_key_info, signature_algorithm_oid
 from ..x509.extensions import ExtensionInfo, check_extension_framing, parse_extensions
 from ..x509.names import DistinguishedName
 from ..x509.signature import public_key_from_info, verify_signature
-from .signer import signature_of
+from .signer import KeySigner
 
 __all__ = [
     "RequestFormatError",
@@ -57,7 +66,7 @@ __all__ = [
     "verify_request",
 ]
 
-_EXTENSION_REQUEST = "1.2.840.113549.1.9.14"  # PKCS#9 extensionRequest (RFC 2985 section 5.4.2)
+_EXTENSION_REQUEST = oids.EXTENSION_REQUEST  # PKCS#9 extensionRequest (RFC 2985 section 5.4.2)
 _PEM_LABELS = (b"CERTIFICATE REQUEST", b"NEW CERTIFICATE REQUEST")  # the second is Netscape/Microsoft's
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.S)
 _BASE64_ONLY = re.compile(rb"^[A-Za-z0-9+/=\s]+$")
@@ -69,8 +78,6 @@ class RequestFormatError(InvalidInputError):
     """Bytes that are not a PKCS#10 certification request."""
 
     code = "csr_malformed"
-    default_message = "not a readable certification request"
-    default_message_ru = "не удаётся прочитать запрос на сертификат"
 
 
 class RequestNotDerError(RequestFormatError, NotDerError):
@@ -87,7 +94,8 @@ class RequestNestingError(RequestFormatError, NestingTooDeepError):
 
 @runtime_checkable
 class RequestSigner(Protocol):
-    """What signs a request: the key's public half and a GOST R 34.10-2012 signature (s || r) of a digest."""
+    """What signs a request: the key's public half and GOST R 34.10-2012 signatures (s || r), of a ready digest
+    or of a message (hashed by the signer, maybe on a token), as in :class:`signagent.cms.signer.Signer`."""
 
     def public_key(self) -> PublicKey:
         """The public key that goes into the request."""
@@ -97,10 +105,13 @@ class RequestSigner(Protocol):
         """s || r over a Streebog digest (256 for 256-bit keys, 512 for 512-bit keys)."""
         ...
 
+    def sign_message(self, message: bytes) -> bytes:
+        """s || r over ``message``: Streebog of the key's size, then the signature."""
+        ...
+
 
 def _malformed(detail: str) -> RequestFormatError:
-    return RequestFormatError(f"not a readable certification request: {detail}",
-                              message_ru=f"не удаётся прочитать запрос на сертификат: {detail}")
+    return RequestFormatError(detail=detail)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -116,7 +127,7 @@ def _attributes(extensions: list[x509.Extension]) -> csr.CRIAttributes:
     ])
 
 
-def build_request(subject: NameSpec, signer: RequestSigner, *,
+def build_request(subject: NameSpec, signer: RequestSigner | PrivateKey, *,
                   extensions: Iterable[x509.Extension] = ()) -> csr.CertificationRequest:
     """A signed PKCS#10 request for ``signer``'s public key; ``.dump()`` gives the DER.
 
@@ -126,8 +137,10 @@ def build_request(subject: NameSpec, signer: RequestSigner, *,
     go into an extensionRequest attribute. The signature is checked against the public key before the request is
     returned, so a faulty signer (a token returning garbage) is caught here.
     """
+    if isinstance(signer, PrivateKey):
+        signer = KeySigner(signer)
     if not isinstance(signer, RequestSigner):
-        raise InvalidTypeError("the signer needs public_key() and sign_digest(digest)")
+        raise InvalidTypeError("the signer needs public_key(), sign_digest(digest) and sign_message(message)")
     public_key = signer.public_key()
     if not isinstance(public_key, PublicKey):
         raise InvalidTypeError("signer.public_key() must return a signagent.gost.PublicKey")
@@ -144,10 +157,9 @@ def build_request(subject: NameSpec, signer: RequestSigner, *,
     info_der = info.dump()
     size = public_key.curve.size
     digest = (streebog256 if size == 32 else streebog512)(info_der).digest()
-    signature = signature_of(signer, info_der, digest)
+    signature = bytes(signer.sign_message(info_der))
     if len(signature) != 2 * size or not public_key.verify_digest(digest, signature):
-        raise InvalidSignatureFormatError("the signer returned a signature that does not verify with its own key",
-                                          message_ru="подпись запроса не проверяется открытым ключом подписанта")
+        raise InvalidSignatureFormatError(situation="self_check")
     return csr.CertificationRequest({
         "certification_request_info": csr.CertificationRequestInfo.load(info_der),
         "signature_algorithm": {"algorithm": signature_algorithm_oid(public_key)},
@@ -196,7 +208,8 @@ def load_request(data: bytes | csr.CertificationRequest) -> csr.CertificationReq
         raise InvalidTypeError("a certification request is given as bytes")
     data = bytes(data)
     if len(data) > _MAX_REQUEST:
-        raise _malformed("larger than 1 MiB")
+        raise too_large_error(RequestFormatError)(what="certification request", what_ru="запрос на сертификат",
+                                                  limit=_MAX_REQUEST)
     der = _der_of(data)
     # RFC 2986 section 4 / X.690 clause 10: DER only, checked on the bytes received before asn1crypto (a BER
     # reader whose dump() re-encodes) sees them; the signature is then verified over the request info as read.
@@ -282,6 +295,12 @@ def parse_request(data: bytes | csr.CertificationRequest) -> RequestInfo:
     spki = info["subject_pk_info"]
     public_key = public_key_from_info(spki)
     extensions, others = _requested_extensions(info)
+    # GOST signature algorithm identifiers carry no parameters (RFC 9215 section 3.1, RFC 4491 section 2.2.2);
+    # OpenSSL writes NULL. The outer AlgorithmIdentifier is outside the signed bytes, so anything else appended there
+    # would go unnoticed: refuse it.
+    parameters = request["signature_algorithm"]["parameters"]
+    if not isinstance(parameters, core.Void) and parameters.dump() != b"\x05\x00":
+        raise RequestFormatError(situation="signature_parameters")
     # The bytes received (DER, checked by load_request), never a re-encoding; a request built in memory has none.
     valid = verify_signature(received_encoding(info), request["signature_algorithm"], request["signature"].native,
                              spki)

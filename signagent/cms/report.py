@@ -6,34 +6,33 @@ Russian), warnings, who signed (the qualified identity of the certificate), the 
 chain report of the certificate. Reasons come from two scopes: ``signature`` (this module's :data:`REASONS`)
 and ``chain`` (copied from the trust layer's validation report, whose codes they keep).
 
-The overall status is the worst signer's (valid < indeterminate < invalid); a SignedData without signers is
-invalid.
+Every reason is a :class:`~signagent.outcome.Reason` (the project's one reason type) with its ``scope`` set.
+The overall status is the worst signer's (:func:`signagent.outcome.worst`: valid < indeterminate < invalid); a
+SignedData without signers is invalid.
 
-Exports: REASONS, INDETERMINATE_CODES, CmsReason, SignerReport, CmsVerificationReport, cms_reason, combine_status.
+Exports: REASONS, INDETERMINATE_CODES, SignerReport, CmsVerificationReport, cms_reason, combine_status, status_of.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
-from signagent.errors import fill_template
+from signagent.outcome import Reason, ReasonTable, Status, status_of
+from signagent.outcome import worst as combine_status
 from signagent.x509 import Certificate
 
 __all__ = [
     "INDETERMINATE_CODES",
     "REASONS",
     "ChainResult",
-    "CmsReason",
     "CmsVerificationReport",
     "SignerReport",
     "cms_reason",
     "combine_status",
+    "status_of",
 ]
-
-Status = Literal["valid", "invalid", "indeterminate"]
 
 #: code -> (English, Russian). Never rename a code: ``--json`` output and portals rely on them.
 REASONS: dict[str, tuple[str, str]] = {
@@ -72,63 +71,15 @@ REASONS: dict[str, tuple[str, str]] = {
         "подписанные атрибуты закодированы не по DER (RFC 5652, раздел 5.3): {detail}"),
 }
 
-#: Codes that leave the verdict open (more data or support could change it) rather than invalid.
+#: Codes that leave the verdict open (more data or support could change it) rather than invalid: this layer's, and
+#: the trust layer's (a chain reason carried into a CMS report keeps the severity the trust layer gave it).
 INDETERMINATE_CODES = frozenset({"signer_certificate_not_found", "algorithm_not_supported", "chain_not_checked",
                                  "issuer_not_found", "revocation_unknown", "crl_expired"})
 
-_RANK = {"valid": 0, "indeterminate": 1, "invalid": 2}
-
-
-@dataclass(frozen=True)
-class CmsReason:
-    """Why a check failed or what to know: stable ``code``, messages, ``scope`` (signature or chain)."""
-
-    code: str
-    message: str
-    message_ru: str
-    scope: Literal["signature", "chain"] = "signature"
-    certificate: str | None = None
-    subject: str | None = None
-    details: Mapping[str, str] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        out: dict[str, Any] = {"code": self.code, "scope": self.scope, "message": self.message,
-                               "message_ru": self.message_ru}
-        if self.certificate:
-            out["certificate"] = self.certificate
-        if self.subject:
-            out["subject"] = self.subject
-        if self.details:
-            out["details"] = dict(self.details)
-        return out
-
-    @classmethod
-    def from_chain(cls, other: Any) -> CmsReason:
-        """Copy a reason of the trust layer's report (any object with code, message, message_ru...)."""
-        return cls(other.code, other.message, other.message_ru, "chain", getattr(other, "certificate", None),
-                   getattr(other, "subject", None), dict(getattr(other, "details", {}) or {}))
-
-
-def cms_reason(code: str, **details: object) -> CmsReason:
-    """A signature-scope :class:`CmsReason` for ``code`` of :data:`REASONS`, messages filled from ``details``."""
-    en, ru = REASONS[code]
-    text = {k: str(v) for k, v in details.items()}
-    return CmsReason(code, fill_template(en, text), fill_template(ru, text), "signature", None, None,
-                     text)
-
-
-def combine_status(*statuses: Status) -> Status:
-    """The worst of the statuses (valid < indeterminate < invalid)."""
-    return max(statuses, key=_RANK.__getitem__, default="valid")
-
-
-def status_of(reasons: Iterable[CmsReason]) -> Status:
-    """valid with no reasons, indeterminate when every reason is of :data:`INDETERMINATE_CODES`, else invalid."""
-    reasons = list(reasons)
-    if not reasons:
-        return "valid"
-    return "indeterminate" if all(r.code in INDETERMINATE_CODES for r in reasons) else "invalid"
+#: ``cms_reason(code, **details)``: a signature-scope :class:`~signagent.outcome.Reason` for ``code`` of
+#: :data:`REASONS`, messages filled from ``details``. Chain reasons come from the trust layer, placed in scope
+#: ``chain`` with :meth:`~signagent.outcome.Reason.in_scope`.
+cms_reason = ReasonTable(REASONS, INDETERMINATE_CODES, scope="signature")
 
 
 class ChainResult(Protocol):
@@ -151,8 +102,8 @@ class SignerReport:
 
     index: int
     status: Status
-    reasons: tuple[CmsReason, ...]
-    warnings: tuple[CmsReason, ...]
+    reasons: tuple[Reason, ...]
+    warnings: tuple[Reason, ...]
     certificate: Certificate | None
     signing_time: datetime | None  # claimed by the signer (signingTime attribute); None when absent
     cades_bes: bool
@@ -205,7 +156,7 @@ class CmsVerificationReport:
     signers: tuple[SignerReport, ...]
     detached: bool
     content_type: str
-    reasons: tuple[CmsReason, ...] = ()
+    reasons: tuple[Reason, ...] = ()
 
     @property
     def codes(self) -> tuple[str, ...]:

@@ -6,7 +6,7 @@
 * digestAlgorithm Streebog-256 for a 256-bit key, Streebog-512 for a 512-bit key; signatureAlgorithm the key
   OID (see :mod:`signagent.cms.digests` for why);
 * signed attributes contentType, messageDigest, signingTime, signingCertificateV2 (:mod:`.attributes`); the
-  signature is ``signer.sign_digest(streebog(DER(SET OF attributes)))``;
+  signature is ``signer.sign_message(DER(SET OF attributes))`` (Streebog of the key's size, then GOST R 34.10);
 * certificates: the signer's, then any others given (the chain), as a DER SET OF;
 * attached (the content inside, eContent) or detached (eContent absent).
 
@@ -27,6 +27,7 @@ import io
 import os
 import stat
 import tempfile
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -47,7 +48,7 @@ from .attributes import (
 )
 from .digests import CONTENT_TYPE_DATA, SIGNED_DATA, DigestSpec, digest_for_key_size
 from .errors import CmsSigningError
-from .signer import Signer, signature_of
+from .signer import Signer
 
 __all__ = ["CHUNK", "MAX_UNSIZED_CONTENT", "PreparedSigner", "sign", "signer_info"]
 
@@ -68,12 +69,10 @@ def _key_spec(certificate: Certificate) -> DigestSpec:
     try:
         key = certificate.public_key()
     except SignAgentError as exc:
-        raise CmsSigningError(f"the signer certificate has no usable GOST key: {exc.message}",
-                              message_ru="в сертификате подписанта нет пригодного ключа ГОСТ") from None
+        raise CmsSigningError(situation="unusable_key", error=exc.message) from None
     spec = digest_for_key_size(key.curve.size)
     if certificate.public_key_algorithm.oid != spec.key_oid:
-        raise CmsSigningError("only GOST R 34.10-2012 keys sign (not GOST R 34.10-2001)",
-                              message_ru="подписывать можно только ключами ГОСТ Р 34.10-2012")
+        raise CmsSigningError(situation="gost2001")
     return spec
 
 
@@ -93,6 +92,25 @@ def _certificate_parts(certificate: Certificate) -> tuple[DigestSpec, bytes, byt
             algos.SignedDigestAlgorithm({"algorithm": spec.key_oid, "parameters": core.Null()}).dump())
 
 
+#: Classes whose instances passed ``isinstance(x, Signer)`` and that define every member of the protocol
+#: themselves. A runtime-checkable Protocol's isinstance walks the protocol's members on every call (longer than the
+#: rest of the SignerInfo); for these classes the answer is the same every time.
+_SIGNER_CLASSES: weakref.WeakSet[type] = weakref.WeakSet()
+_SIGNER_MEMBERS = tuple(name for name in vars(Signer) if not name.startswith("_"))
+
+
+def _is_signer(obj: object) -> bool:
+    """``isinstance(obj, Signer)``, remembered per class when the class itself provides the members."""
+    cls = type(obj)
+    if cls in _SIGNER_CLASSES:
+        return True
+    if not isinstance(obj, Signer):
+        return False
+    if all(getattr(cls, name, None) is not None for name in _SIGNER_MEMBERS):
+        _SIGNER_CLASSES.add(cls)
+    return True
+
+
 @dataclass(frozen=True)
 class PreparedSigner:
     """What a signer contributes to every SignerInfo, computed once: digest, SignerIdentifier, the
@@ -108,8 +126,8 @@ class PreparedSigner:
     @classmethod
     def of(cls, signer: Signer) -> PreparedSigner:
         """Check ``signer``'s certificate (a GOST R 34.10-2012 key) and encode its parts."""
-        if not isinstance(signer, Signer):
-            raise InvalidTypeError("signer must implement signagent.cms.Signer (certificate, sign_digest)")
+        if not _is_signer(signer):
+            raise InvalidTypeError("signer must implement signagent.cms.Signer (certificate, sign_message...)")
         return cls(signer, *_certificate_parts(signer.certificate))
 
     def signer_info(self, message_digest: bytes, *, signing_time: datetime | None,
@@ -126,18 +144,16 @@ class PreparedSigner:
                                              signing_time=signing_time)
         if signature is None:
             signed = signed_attributes_set(attributes)
-            signature = signature_of(self.signer, signed, spec.factory(signed).digest())
+            signature = bytes(self.signer.sign_message(signed))
         if len(signature) != 2 * spec.size:
-            raise CmsSigningError(
-                f"the signer returned {len(signature)} bytes, not a {2 * spec.size}-byte signature",
-                message_ru="подписывающее устройство вернуло подпись неверной длины")
+            raise CmsSigningError(situation="signature_length", got=len(signature), expected=2 * spec.size)
         body = b"".join((
             _VERSION_1,
             self.sid,
             self.digest_algorithm,
             der.implicit_set(der.TAG_CONTEXT_0_CONSTRUCTED, attributes),  # signedAttrs [0] IMPLICIT
             self.signature_algorithm,
-            core.OctetString(bytes(signature)).dump(),
+            der.tlv(der.TAG_OCTET_STRING, bytes(signature)),
         ))
         return der.tlv(der.TAG_SEQUENCE, body)
 
@@ -180,12 +196,7 @@ def _spool(stream: BinaryIO) -> BinaryIO:
         for chunk in iter_chunks(stream):
             total += chunk.nbytes
             if total > MAX_UNSIZED_CONTENT:
-                raise InputTooLargeError(
-                    f"content read from a pipe is limited to {MAX_UNSIZED_CONTENT >> 20} MiB for an attached "
-                    "signature: sign a regular file, or make a detached signature",
-                    message_ru=f"содержимое из канала для присоединённой подписи ограничено "
-                               f"{MAX_UNSIZED_CONTENT >> 20} МиБ: подпишите обычный файл или сделайте "
-                               "отсоединённую подпись")
+                raise InputTooLargeError(situation="pipe", limit_mib=MAX_UNSIZED_CONTENT >> 20)
             spool.write(chunk)
         spool.seek(0)
     except BaseException:
@@ -272,9 +283,6 @@ def sign(content: Content, signer: Signer, *, detached: bool = False, certificat
     else:
         raise InvalidTypeError("content must be bytes or a readable binary stream")
 
-    placeholder = der.set_of([prepared.signer_info(bytes(spec.size), signing_time=when,
-                                                   signature=bytes(2 * spec.size))])
-
     def feed(out_too: bool) -> None:
         seen = 0
         if data is not None:
@@ -290,12 +298,22 @@ def sign(content: Content, signer: Signer, *, detached: bool = False, certificat
                 write(chunk)
             seen += len(chunk)
         if out_too and seen != size:
-            raise CmsSigningError(f"the content changed while it was being signed ({seen} bytes read, "
-                                  f"{size} expected)", message_ru="подписываемый файл изменился во время подписи")
+            raise CmsSigningError(situation="content_changed", seen=seen, size=size)
 
     def tail() -> bytes:
         return der.set_of([prepared.signer_info(h.digest(), signing_time=when)])
 
+    if data is not None:
+        # In memory: hash first, so that the SignerInfo is made once and gives its own length (no placeholder).
+        feed(False)
+        final = tail()
+        _write_signed_data(write, digest_algorithm=prepared.digest_algorithm, certificates_set=certificates_set,
+                           signer_infos=final, content_length=None if detached else size,
+                           stream_content=None if detached else (lambda: write(data)), tail=lambda: final)
+        return sink.getvalue() if out is None else None  # type: ignore[union-attr]
+
+    placeholder = der.set_of([prepared.signer_info(bytes(spec.size), signing_time=when,
+                                                   signature=bytes(2 * spec.size))])
     try:
         if detached:
             feed(False)

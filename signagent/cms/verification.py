@@ -28,16 +28,14 @@ Exports: verify, ChainValidator, find_signer_certificate.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from asn1crypto import cms, core, x509
+from asn1crypto import cms, x509
 
-from signagent.asn1.strict_der import check_der
 from signagent.errors import InvalidTypeError, NotDerError, SignAgentError, UsageError
-from signagent.gost import PublicKey
+from signagent.outcome import Reason
 from signagent.x509 import Certificate, signature_scheme
 from signagent.x509.builder import key_identifier
 
@@ -47,15 +45,16 @@ from .content import hash_content
 from .digests import digest_by_oid
 from .errors import CmsContentMissingError
 from .parsing import ParsedSignedData, load_signed_data
+from .received import ReceivedSigner, check_attributes_der, read_attributes
 from .report import (
     ChainResult,
-    CmsReason,
     CmsVerificationReport,
     SignerReport,
     cms_reason,
     combine_status,
     status_of,
 )
+from .signer_certificate import find_signer, own_signing_certificate_v2, public_key_of
 
 __all__ = ["ChainValidator", "find_signer_certificate", "verify"]
 
@@ -71,12 +70,6 @@ def _ski(cert: Certificate) -> bytes | None:
         return cert.subject_key_identifier or key_identifier(cert.public_key_info)
     except (SignAgentError, *_PARSE_ERRORS):
         return None
-
-
-@functools.lru_cache(maxsize=256)
-def _public_key(cert: Certificate) -> PublicKey:
-    """The certificate's validated public key (validation multiplies by q: worth remembering per certificate)."""
-    return cert.public_key()
 
 
 def find_signer_certificate(sid: cms.SignerIdentifier, pool: Iterable[Certificate]) -> Certificate | None:
@@ -119,8 +112,19 @@ def _describe_sid(sid: cms.SignerIdentifier) -> str:
         if sid.name == "issuer_and_serial_number":
             return f"issuer {sid.chosen['issuer'].human_friendly}, serial {sid.chosen['serial_number'].native:x}"
         return f"subjectKeyIdentifier {sid.chosen.native.hex()}"
-    except _PARSE_ERRORS:
+    except (*_PARSE_ERRORS, RecursionError):  # a hostile Name nested deep enough to exhaust asn1crypto's recursion
         return "?"
+
+
+def _attribute_view(si: ReceivedSigner) -> AttributeView:
+    """The signed attributes' view: read from the bytes when they are the plain CAdES-BES four, else by
+    asn1crypto (the SignerInfo's own parse, or the same contents under the universal SET tag)."""
+    if si.asn1 is not None:
+        return AttributeView.read(si.asn1["signed_attrs"])
+    contents = si.signed_attrs or b""
+    attributes = si.attributes if si.attributes is not None else read_attributes(contents)
+    view = AttributeView.from_received(attributes) if attributes is not None else None
+    return view if view is not None else AttributeView.read(cms.CMSAttributes.load(der.tlv(der.TAG_SET, contents)))
 
 
 # ----------------------------------------------------------------------------------------------------- signers
@@ -128,27 +132,26 @@ def _describe_sid(sid: cms.SignerIdentifier) -> str:
 class _SignerCheck:
     """The checks of one SignerInfo, collecting reasons and warnings."""
 
-    def __init__(self, index: int, si: cms.SignerInfo, parsed: ParsedSignedData, pool: list[Certificate],
+    def __init__(self, index: int, si: ReceivedSigner, parsed: ParsedSignedData, pool: list[Certificate],
                  digests: dict[str, bytes]) -> None:
         self.index, self.si, self.parsed, self.pool, self.digests = index, si, parsed, pool, digests
-        self.reasons: list[CmsReason] = []
-        self.warnings: list[CmsReason] = []
-        self.digest_oid = si["digest_algorithm"]["algorithm"].dotted
-        self.signature_oid = si["signature_algorithm"]["algorithm"].dotted
-        self.certificate = find_signer_certificate(si["sid"], pool)
-        attrs = si["signed_attrs"]
-        self.has_attributes = not isinstance(attrs, core.Void)
-        self.view = AttributeView.read(attrs) if self.has_attributes else None
+        self.reasons: list[Reason] = []
+        self.warnings: list[Reason] = []
+        self.digest_oid = si.digest_oid
+        self.signature_oid = si.signature_oid
+        self.certificate = find_signer(si, pool)
+        self.has_attributes = si.signed_attrs is not None
+        self.view = _attribute_view(si) if self.has_attributes else None
 
     def run(self) -> None:
         if self.certificate is None:
             rejected = next((exc for cert, exc in self.parsed.rejected_certificates
-                             if _names_rejected(self.si["sid"], cert)), None)
+                             if _names_rejected(self.si.sid, cert)), None)
             if rejected is not None:
                 self.reasons.append(cms_reason("signer_certificate_not_der", detail=rejected.message))
             else:
                 self.reasons.append(cms_reason("signer_certificate_not_found",
-                                               signer=_describe_sid(self.si["sid"])))
+                                               signer=_describe_sid(self.si.sid)))
         digest = self._message_digest_check()
         self._cades_check()
         if self.certificate is None or digest is None:
@@ -187,9 +190,9 @@ class _SignerCheck:
         # RFC 5652 section 5.4: the signature covers the DER SET OF -- the [0] IMPLICIT contents as received,
         # re-tagged with the universal SET tag. Section 5.3: SignedAttributes MUST be DER even in a BER CMS, so
         # the contents are checked as DER (not re-encoded: the signer's bytes are what was signed).
-        signed = der.tlv(der.TAG_SET, self.si["signed_attrs"].contents)
+        signed = der.tlv(der.TAG_SET, self.si.signed_attrs or b"")
         try:
-            check_der(signed, what="the signed attributes")
+            check_attributes_der(signed)  # check_der, remembering each attribute's verdict by its bytes
         except NotDerError as exc:
             self.reasons.append(cms_reason("signed_attributes_not_der", detail=exc.message))
             return None
@@ -228,11 +231,11 @@ class _SignerCheck:
                 detail=f"signature {self.signature_oid}, digest {self.digest_oid}, key {key_oid}"))
             return
         try:
-            key = _public_key(cert)
+            key = public_key_of(cert)
         except SignAgentError:
             self.reasons.append(cms_reason("algorithm_not_supported", algorithm=key_oid))
             return
-        signature = self.si["signature"].native
+        signature = self.si.signature
         if len(signature) != 2 * scheme.size or not key.verify_digest(digest, signature):
             self.reasons.append(cms_reason("bad_signature"))
 
@@ -242,7 +245,10 @@ class _SignerCheck:
         if view is None or cert is None:
             return
         checks: list[tuple[Any, bool]] = []
-        if view.signing_certificate_v2 is not None:
+        if (view.signing_certificate_v2_der is not None
+                and view.signing_certificate_v2_der == own_signing_certificate_v2(cert)):
+            pass  # byte for byte what the checks below accept for this certificate: its hash, issuer and serial
+        elif view.signing_certificate_v2 is not None:
             checks.append((view.signing_certificate_v2, True))
         if view.signing_certificate is not None:
             checks.append((view.signing_certificate, False))
@@ -250,17 +256,18 @@ class _SignerCheck:
             try:
                 certs = value["certs"]
                 empty = len(certs) == 0
+                first = None if empty else certs[0]  # parsing the first ESSCertIDv2 can fail too
             except _PARSE_ERRORS:
                 empty = True
             if empty:
                 self.reasons.append(cms_reason("attribute_malformed", attribute="signingCertificateV2"))
                 continue
             # RFC 5035 section 3: the first ESSCertIDv2 identifies the signer's certificate.
-            verdict = ess_cert_id_matches(certs[0], cert, v2=v2)
+            verdict = ess_cert_id_matches(first, cert, v2=v2)
             if verdict is False:
                 self.reasons.append(cms_reason("signing_certificate_mismatch"))
             elif verdict is None:  # ess_cert_id_matches read the algorithm already: it parses
-                oid = certs[0]["hash_algorithm"]["algorithm"].dotted if v2 else "sha1"
+                oid = first["hash_algorithm"]["algorithm"].dotted if v2 else "sha1"
                 self.reasons.append(cms_reason("algorithm_not_supported", algorithm=oid))
 
     @property
@@ -268,7 +275,7 @@ class _SignerCheck:
         return None if self.view is None else self.view.signing_time
 
 
-def _chain_time(at: At, claimed: datetime | None, warnings: list[CmsReason]) -> datetime | None:
+def _chain_time(at: At, claimed: datetime | None, warnings: list[Reason]) -> datetime | None:
     if at == "signing-time":
         if claimed is None:
             warnings.append(cms_reason("signing_time_missing"))
@@ -292,25 +299,24 @@ def verify(signature: bytes | ParsedSignedData, *, content: object = None,
     FileAccessError for an unreadable content file; never for a bad signature.
     """
     if at is not None and at != "signing-time" and not isinstance(at, datetime):
-        raise UsageError("at must be a datetime, 'signing-time' or None",
-                         message_ru="время проверки: дата и время, 'signing-time' или ничего")
+        raise UsageError(situation="bad_at")
     if isinstance(at, datetime) and at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
     parsed = signature if isinstance(signature, ParsedSignedData) else load_signed_data(signature)
     if content is None:
         content = parsed.content
-        if content is None and parsed.signer_infos:
-            raise CmsContentMissingError()
+        if content is None and parsed.signers:
+            raise CmsContentMissingError(needs="content")
     extra = list(extra_certificates)
     for cert in extra:
         if not isinstance(cert, Certificate):
             raise InvalidTypeError("extra_certificates must be signagent.x509.Certificate objects")
     pool = parsed.certificates + [c for c in extra if c not in parsed.certificates]
-    wanted = {si["digest_algorithm"]["algorithm"].dotted for si in parsed.signer_infos}
+    wanted = {si.digest_oid for si in parsed.signers}
     digests = hash_content(content, wanted) if content is not None else {}
 
     signers = []
-    for index, si in enumerate(parsed.signer_infos):
+    for index, si in enumerate(parsed.signers):
         check = _SignerCheck(index, si, parsed, pool, digests)
         check.run()
         chain: ChainResult | None = None
@@ -324,8 +330,8 @@ def verify(signature: bytes | ParsedSignedData, *, content: object = None,
                 when = _chain_time(at, check.claimed_signing_time, check.warnings)
                 others = [c for c in pool if c != check.certificate]
                 chain = validate_chain(check.certificate, others, when)
-                check.reasons.extend(CmsReason.from_chain(r) for r in chain.reasons)
-                check.warnings.extend(CmsReason.from_chain(w) for w in chain.warnings)
+                check.reasons.extend(r.in_scope("chain") for r in chain.reasons)
+                check.warnings.extend(w.in_scope("chain") for w in chain.warnings)
                 status = combine_status(status, chain.status)
                 when = getattr(chain, "validated_at", when)
         signers.append(SignerReport(
@@ -335,7 +341,7 @@ def verify(signature: bytes | ParsedSignedData, *, content: object = None,
             digest_algorithm=check.digest_oid, signature_algorithm=check.signature_oid,
             signed_attributes=check.has_attributes, chain=chain, chain_checked_at=when))
 
-    reasons: tuple[CmsReason, ...] = ()
+    reasons: tuple[Reason, ...] = ()
     if not signers:
         reasons = (cms_reason("no_signers"),)
     overall = combine_status(*(s.status for s in signers)) if signers else "invalid"

@@ -335,11 +335,7 @@ def curve(name_or_oid: str) -> Curve:
         raise InvalidTypeError(f"a curve name or OID must be a str, not {type(name_or_oid).__name__}")
     found = _INDEX.get(name_or_oid.strip().lower())
     if found is None:
-        raise UnknownAlgorithmError(
-            f"unknown GOST R 34.10 parameter set {name_or_oid!r}",
-            message_ru=f"неизвестный набор параметров ГОСТ Р 34.10: {name_or_oid!r}",
-            name=name_or_oid,
-        )
+        raise UnknownAlgorithmError(situation="parameter_set", shown=repr(name_or_oid), name=name_or_oid)
     return found
 
 

@@ -5,17 +5,20 @@ algorithms, key usage, the qualified identity, extensions and flagged problems) 
 :func:`render_certificate` turns that dict into the text ``signagent cert show`` prints, with English or Russian
 labels. Dates are ISO-8601 in UTC throughout.
 
-Exports: describe_certificate, render_certificate.
+Exports: describe_certificate, describe_certificate_file, render_certificate.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from signagent.asn1 import oids
 from signagent.asn1.integers import MAX_EXACT_BITS, jsonable_int
-from signagent.x509 import Certificate, DistinguishedName
+from signagent.x509 import Certificate, DistinguishedName, load_certificates_file
 
-__all__ = ["describe_certificate", "render_certificate"]
+from .reports import owner_name
+
+__all__ = ["describe_certificate", "describe_certificate_file", "render_certificate"]
 
 
 def _name(name: DistinguishedName) -> dict[str, object]:
@@ -41,6 +44,7 @@ def describe_certificate(cert: Certificate) -> dict[str, object]:
     serial = cert.serial_number
     return {
         "subject": _name(cert.subject),
+        "owner_name": owner_name(cert),
         "issuer": _name(cert.issuer),
         "version": cert.version,
         # RFC 5280 4.1.2.2: serials are at most 20 octets, but users must handle longer ones gracefully: an
@@ -60,7 +64,9 @@ def describe_certificate(cert: Certificate) -> dict[str, object]:
             "curve": curve.name if curve is not None else None,
             "bits": curve.bits if curve is not None else None,
         },
-        "key_usage": sorted(key_usage) if key_usage is not None else None,
+        # asn1crypto names the nine bits of RFC 5280 4.2.1.3 and gives a bit beyond them as its number
+        "key_usage": (sorted(u if isinstance(u, str) else f"bit {u}" for u in key_usage)
+                      if key_usage is not None else None),
         "extended_key_usage": list(eku) if eku is not None else None,
         "basic_constraints": ({"ca": bc.is_ca,
                                 "path_len": jsonable_int(bc.path_len) if bc.path_len is not None else None}
@@ -154,13 +160,18 @@ _KEY_USAGE_RU = {
 }
 
 _EKU_NAMES = {
-    "1.3.6.1.5.5.7.3.1": "serverAuth",
-    "1.3.6.1.5.5.7.3.2": "clientAuth",
-    "1.3.6.1.5.5.7.3.3": "codeSigning",
-    "1.3.6.1.5.5.7.3.4": "emailProtection",
-    "1.3.6.1.5.5.7.3.8": "timeStamping",
-    "1.3.6.1.5.5.7.3.9": "OCSPSigning",
+    oids.KP_SERVER_AUTH: "serverAuth",
+    oids.KP_CLIENT_AUTH: "clientAuth",
+    oids.KP_CODE_SIGNING: "codeSigning",
+    oids.KP_EMAIL_PROTECTION: "emailProtection",
+    oids.KP_TIME_STAMPING: "timeStamping",
+    oids.KP_OCSP_SIGNING: "OCSPSigning",
 }
+
+
+def describe_certificate_file(path: str) -> list[dict[str, object]]:
+    """:func:`describe_certificate` of every certificate in a file (DER, PEM, base64 or a PKCS#7 bundle)."""
+    return [describe_certificate(c) for c in load_certificates_file(path)]
 
 
 def _word(key: str, ru: bool) -> str:

@@ -19,10 +19,7 @@ def _constructor(algorithm: str):
     try:
         return ALGORITHMS[algorithm]
     except KeyError:
-        raise UnknownAlgorithmError(
-            f"unknown hash algorithm {algorithm!r} (known: {', '.join(ALGORITHMS)})",
-            message_ru=f"неизвестный алгоритм хэширования {algorithm!r}",
-        ) from None
+        raise UnknownAlgorithmError(situation="hash", name=repr(algorithm), known=", ".join(ALGORITHMS)) from None
 
 
 def hash_stream(stream: BinaryIO, algorithm: str = "streebog256",

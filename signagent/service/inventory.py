@@ -5,8 +5,8 @@ carries where it lives, the owner's qualified identity, its validity, whether it
 status from :mod:`signagent.trust` and warnings 30 and 14 days before the certificate or its private key usage
 period (privateKeyUsagePeriod, RFC 5280 4.2.1 / qualified-profile.md 2.2) ends.
 
-The sources are found by :mod:`signagent.service.sources` (PKCS#11 tokens, PKCS#15 cards over PC/SC, the key
-directory).
+The sources are found by :mod:`signagent.tokens.discovery` (PKCS#11 tokens, PKCS#15 cards over PC/SC, the key
+directory), wired by :mod:`signagent.service.sources`; each says its ``kind`` (pkcs11, pcsc, file).
 
 A source that fails (a token pulled out, a module that does not load, a card that is not PKCS#15 or is busy) is
 reported in ``Inventory.errors``; the other sources are still listed. No PC/SC service at all (pcscd not running,
@@ -26,10 +26,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from signagent.errors import SignAgentError
+from signagent.tokens.discovery import PcscStatus, SourceError
 from signagent.tokens.protocol import Token, TokenCertificate
 from signagent.x509 import Certificate
 
-from .sources import PcscStatus, SourceError, discover_sources
+from .sources import discover_sources
 
 __all__ = ["WARNING_DAYS", "Inventory", "InventoryEntry", "build_inventory", "collect_inventory"]
 
@@ -40,13 +41,6 @@ _BUCKET_SECONDS = 3600
 _CACHE_LIMIT = 1024
 _chain_cache: OrderedDict[tuple[Any, ...], tuple[str, tuple[str, ...]]] = OrderedDict()
 _chain_lock = threading.Lock()
-
-_KIND_BY_MODULE = {
-    "signagent.tokens.pkcs11": "pkcs11",
-    "signagent.tokens.pkcs15": "pcsc",
-    "signagent.tokens.pcsc": "pcsc",
-    "signagent.tokens.softkeys": "file",
-}
 
 
 @dataclass(frozen=True)
@@ -119,11 +113,9 @@ class Inventory:
                 "pcsc": self.pcsc.to_dict() if self.pcsc else None}
 
 
-def _kind_of(source: object) -> str:
-    kind = getattr(source, "kind", None)
-    if isinstance(kind, str):
-        return kind
-    return _KIND_BY_MODULE.get(type(source).__module__, "other")
+def _kind_of(source: Token) -> str:
+    """The source's kind as the inventory shows it (the Token protocol's ``kind``)."""
+    return source.kind
 
 
 def _utc(moment: datetime | None) -> datetime:

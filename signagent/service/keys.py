@@ -24,10 +24,11 @@ from asn1crypto import x509
 
 from signagent import __version__
 from signagent.asn1 import oids
-from signagent.cms import keyfile, pkcs10
+from signagent.cms import pkcs10
 from signagent.errors import FileAccessError, InvalidInputError, UsageError
 from signagent.fileio import check_output, open_output, read_capped, read_secret
 from signagent.gost import PrivateKey, curve
+from signagent.pkcs8 import keyfile
 from signagent.x509 import builder, checksums
 
 __all__ = [
@@ -103,7 +104,7 @@ class RequestProfile:
 # class the CA finally writes depends on the owner's certified tool; the request only asks).
 _KU = ("digital_signature", "non_repudiation", "key_encipherment", "data_encipherment")
 _EKU = ("client_auth", "email_protection")
-_KS1 = ("1.2.643.100.113.1",)
+_KS1 = (oids.POLICY_KS1,)
 
 PROFILES: dict[str, RequestProfile] = {
     "head": RequestProfile("head", "head of a legal entity (acts without a power of attorney)",
@@ -149,8 +150,7 @@ def read_password_file(path: str | os.PathLike[str]) -> bytes:
     name = os.fspath(path)
     password = read_secret(name, "password")
     if not password:
-        raise InvalidInputError(f"{name}: the password file is empty",
-                                message_ru=f"{name}: файл пароля пуст")
+        raise InvalidInputError(situation="empty_password_file", path=name)
     return password.encode("utf-8")
 
 
@@ -163,9 +163,7 @@ def generate_key(path: str | os.PathLike[str], curve_name: str = DEFAULT_CURVE, 
     file is kept unless ``overwrite`` (FileAccessError otherwise). The file is mode 0600.
     """
     if password is None and not allow_unencrypted:
-        raise UsageError("a new key is written encrypted: give a password (or explicitly allow an unencrypted key)",
-                         message_ru="новый ключ записывается зашифрованным: укажите пароль "
-                                    "(или явно разрешите запись без пароля)")
+        raise UsageError(situation="password_needed")
     check_output(path)  # never rename a key over a device or FIFO (``-o /dev/null --force`` as root)
     c = curve(curve_name)
     key = PrivateKey.generate(c)
@@ -175,7 +173,7 @@ def generate_key(path: str | os.PathLike[str], curve_name: str = DEFAULT_CURVE, 
 
 
 def load_key(path: str | os.PathLike[str], password: bytes | None = None) -> PrivateKey:
-    """The private key in a PKCS#8 file (errors of :func:`signagent.cms.keyfile.load_private_key`)."""
+    """The private key in a PKCS#8 file (errors of :func:`signagent.pkcs8.keyfile.load_private_key`)."""
     return keyfile.load_private_key(path, password)
 
 
@@ -200,23 +198,16 @@ def request_subject(fields: Mapping[str, str | None], extra: Sequence[tuple[str,
         if key in values:
             problem = check(values[key])
             if problem is not None:
-                raise InvalidInputError(
-                    f"{what}: {values[key]!r} is not valid ({problem})",
-                    message_ru=f"{what.split(' ')[0]} {values[key]!r} недействителен ({problem})",
-                    field=key, problem=problem,
-                )
+                raise InvalidInputError(situation="subject_field", what=what, what_ru=what.split(" ")[0],
+                                        value=repr(values[key]), field=key, problem=problem)
     if profile is not None:
         missing = [k for k in _profile(profile).required if k not in values]
         if missing:
-            raise InvalidInputError(
-                f"the {profile} profile needs the subject fields: {', '.join(missing)}",
-                message_ru=f"для профиля {profile} нужны поля субъекта: {', '.join(missing)}",
-            )
+            raise InvalidInputError(situation="profile_fields", profile=profile, missing=", ".join(missing))
     subject = [(SUBJECT_FIELDS[k], values[k]) for k in SUBJECT_FIELDS if k in values]
     subject += [(label, value) for label, value in extra]
     if not subject:
-        raise InvalidInputError("the request needs a subject (at least a common name)",
-                                message_ru="в запросе нужен субъект (хотя бы общее имя)")
+        raise InvalidInputError(situation="no_subject")
     return subject
 
 
@@ -279,8 +270,7 @@ def check_new_output(out: str | os.PathLike[str], *, overwrite: bool = False) ->
         return
     check_output(name)
     if not overwrite and os.path.lexists(name):
-        raise FileAccessError(f"{name} exists; give --force to replace it",
-                              message_ru=f"{name} уже существует; чтобы заменить, укажите --force", path=name)
+        raise FileAccessError(situation="exists", needs="force", path=name)
 
 
 def write_request(data: bytes, out: str | os.PathLike[str], *, overwrite: bool = False) -> None:
@@ -291,8 +281,7 @@ def write_request(data: bytes, out: str | os.PathLike[str], *, overwrite: bool =
         with open_output(name) as stream:
             stream.write(data)
     except OSError as exc:
-        raise FileAccessError(f"{name}: cannot write ({exc.strerror or exc})",
-                              message_ru=f"{name}: не удаётся записать файл", path=name) from None
+        raise FileAccessError(situation="cannot_write", path=name, error=exc.strerror or exc) from None
 
 
 def make_request(signer: pkcs10.RequestSigner, subject: Sequence[tuple[str, str]],

@@ -11,7 +11,8 @@
 * :func:`verify_signature_file` -- reads the signature (DER, PEM or base64), the content for a detached one
   (streamed), extra certificates, trust anchors, intermediates and CRLs (files or directories), and runs
   :func:`signagent.cms.verification.verify` with :func:`signagent.trust.validation.validate` as the chain check;
-* :func:`exit_code` -- 0 valid, 1 invalid, 2 indeterminate (DESIGN.md section 3).
+* :func:`exit_code` -- 0 valid, 1 invalid, 2 indeterminate (DESIGN.md section 3; the one mapping,
+  :func:`signagent.outcome.exit_code`, shared with ``signagent cert validate``).
 
 Exports: load_signer, read_password_file, sign_file, write_signature, verify_signature_file, exit_code.
 """
@@ -24,22 +25,21 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 
 from signagent.cms.armor import PemWriter
-from signagent.cms.errors import CmsFormatError
-from signagent.cms.keyfile import load_private_key
 from signagent.cms.parsing import MAX_CMS_SIZE
 from signagent.cms.report import CmsVerificationReport
 from signagent.cms.signer import Signer, SoftwareSigner
 from signagent.cms.signing import sign
 from signagent.cms.verification import verify
-from signagent.errors import FileAccessError, SignAgentError, UsageError
+from signagent.errors import FileAccessError, UsageError
 from signagent.fileio import open_input, open_output, read_capped, read_secret, read_stream_capped
-from signagent.trust.validation import validate
+from signagent.outcome import exit_code
+from signagent.pkcs8.keyfile import load_private_key
 from signagent.x509 import Certificate, load_certificates_path
 
-from .validation import load_certificate_paths, load_crl_paths, parse_time
+from .config import Config
 
 __all__ = ["exit_code", "load_signer", "read_password_file", "sign_file", "verify_signature_file", "write_signature"]
 
@@ -58,8 +58,7 @@ def load_signer(certificate_path: PathLike, key_path: PathLike,
     certificates (the chain to include). CmsSigningError when the key is not the certificate's."""
     certificates = load_certificates_path(certificate_path)
     if Path(certificate_path).is_dir():
-        raise FileAccessError(f"{certificate_path}: is a directory; give the certificate file",
-                              message_ru=f"{certificate_path}: это каталог; укажите файл сертификата")
+        raise FileAccessError(situation="directory_not_certificate", path=certificate_path)
     signer_cert, *chain = certificates
     key = load_private_key(key_path, password)
     return SoftwareSigner(signer_cert, key), chain
@@ -93,7 +92,7 @@ def write_signature(path: PathLike, signer: Signer, *, output_path: PathLike, ch
             sign(source, signer, detached=detached, certificates=list(chain), signing_time=signing_time,
                  out=sink)  # type: ignore[arg-type]
         except OSError as exc:
-            raise FileAccessError(f"{name}: {exc.strerror or exc}", message_ru=f"{name}: ошибка ввода-вывода") from None
+            raise FileAccessError(situation="io_error", path=name, error=exc.strerror or exc) from None
         if isinstance(sink, PemWriter):
             sink.close()
 
@@ -109,39 +108,47 @@ def _open_content(name: str) -> Iterator[BinaryIO]:
         yield source
 
 
-def _too_large(message: str, message_ru: str) -> SignAgentError:
-    return CmsFormatError(message, message_ru=message_ru)
-
-
 def verify_signature_file(signature_path: PathLike, *, content_path: PathLike | None = None,
                           certificate_paths: Iterable[PathLike] = (), trust_paths: Iterable[PathLike] = (),
                           intermediate_paths: Iterable[PathLike] = (), crl_paths: Iterable[PathLike] = (),
                           trust_roots: Iterable[object] = (), intermediates: Iterable[object] = (),
                           crls: Iterable[object] = (), at: datetime | str | None = None, offline: bool = False,
-                          revocation: Literal["soft", "hard", "off"] = "soft",
-                          cache_dir: PathLike | None = None) -> CmsVerificationReport:
+                          revocation: Literal["soft", "hard", "off"] | None = None,
+                          cache_dir: PathLike | None = None, config: Config | None = None) -> CmsVerificationReport:
     """Verify the CMS signature in ``signature_path`` (of ``content_path`` when detached).
 
     ``at``: None (now), a datetime, an ISO-8601 string, or ``"signing-time"`` (the signer's claimed time).
-    ``trust_paths``/``trust_roots`` give the anchors (UsageError when there are none); ``intermediates``,
-    ``crls``: objects the caller holds already (the trust store's). Raises CmsFormatError for a malformed
+    ``trust_paths``/``trust_roots`` give the anchors (UsageError when there are none); without either, a
+    ``config`` gives the user's trust store. ``intermediates``, ``crls``: objects the caller holds already.
+    ``revocation`` (None: the configuration's, else soft), ``offline`` and ``cache_dir`` default to the
+    configuration's when there is one. Raises CmsFormatError for a malformed
     signature, CmsContentMissingError for a detached one without content, FileAccessError and the loaders'
     format errors for unreadable files.
     """
+    # The chain check's layer (trust store, path validation, pyhanko, asyncio) is imported here and not with the
+    # module: it is most of the start-up of `signagent sign`, which never uses it.
+    from signagent.trust.validation import validate
+
+    from . import policy
+    from .validation import load_certificate_paths, load_crl_paths, parse_time
+
     if content_path is not None and os.fspath(content_path) == "-" and os.fspath(signature_path) == "-":
-        raise UsageError("only one of the signature and the content can be read from standard input",
-                         message_ru="со стандартного ввода можно читать только подпись или только содержимое")
+        raise UsageError(situation="stdin_twice")
     if os.fspath(signature_path) == "-":
-        data = read_stream_capped(sys.stdin.buffer, MAX_CMS_SIZE, "signature", _too_large)
+        data = read_stream_capped(sys.stdin.buffer, MAX_CMS_SIZE, "signature")
     else:
-        data = read_capped(signature_path, MAX_CMS_SIZE, "signature", _too_large)
+        data = read_capped(signature_path, MAX_CMS_SIZE, "signature")
     extra = load_certificate_paths(certificate_paths)
-    roots = load_certificate_paths(trust_paths) + list(trust_roots)
+    trust_paths = list(trust_paths)
+    store: dict[str, list[Any]] = {}
+    if config is not None and not trust_paths and not trust_roots:
+        store = policy.store_material(config)  # DESIGN.md section 3: without --trust, the user's trust store
+    roots = load_certificate_paths(trust_paths) + list(trust_roots) + store.get("trust_roots", [])
     if not roots:
-        raise UsageError("no trust anchor: give --trust or import roots into the trust store",
-                         message_ru="нет доверенных корневых сертификатов: укажите --trust или импортируйте их")
-    more = load_certificate_paths(intermediate_paths) + list(intermediates)
-    all_crls = load_crl_paths(crl_paths) + list(crls)
+        raise UsageError(situation="no_trust_anchor", needs="trust")
+    more = load_certificate_paths(intermediate_paths) + list(intermediates) + store.get("intermediates", [])
+    all_crls = load_crl_paths(crl_paths) + list(crls) + store.get("crls", [])
+    settings = policy.check_settings(config, revocation=revocation, offline=offline, cache_dir=cache_dir)
     when: datetime | Literal["signing-time"] | None
     if isinstance(at, str):
         when = "signing-time" if at.strip() == "signing-time" else parse_time(at)
@@ -150,15 +157,9 @@ def verify_signature_file(signature_path: PathLike, *, content_path: PathLike | 
 
     def validate_chain(cert: Certificate, others: Sequence[Certificate], moment: datetime | None):  # type: ignore[no-untyped-def]
         return validate(cert, trust_roots=roots, intermediates=[*others, *more], crls=all_crls, at=moment,
-                        offline=offline, revocation=revocation,
-                        cache_dir=None if cache_dir is None else str(cache_dir))
+                        **settings)
 
     content: PathLike | BinaryIO | None = content_path
     if content_path is not None and os.fspath(content_path) == "-":
         content = sys.stdin.buffer  # streamed through the hash, never held
     return verify(data, content=content, extra_certificates=extra, validate_chain=validate_chain, at=when)
-
-
-def exit_code(report: CmsVerificationReport) -> int:
-    """0 valid, 1 invalid, 2 indeterminate (DESIGN.md section 3)."""
-    return {"valid": 0, "invalid": 1, "indeterminate": 2}[report.status]

@@ -7,7 +7,8 @@
   (whole, or a unique prefix of at least 8 hex digits), the SHA-1 thumbprint CryptoPro and Windows show (spaces and
   colons allowed), or a certificate file.
 * :func:`sign_file_with_token` -- ``signagent sign --token``: CAdES-BES through
-  :class:`signagent.tokens.protocol.TokenSigner`, written atomically like a software signature.
+  :class:`signagent.tokens.signer.TokenSigner` over the entry found (it carries the key, so the token is listed
+  once), written atomically like a software signature.
 * :func:`generate_key`, :func:`make_request`, :func:`import_certificate`, :func:`delete_objects` --
   ``signagent token keygen|csr|import|delete``; these need a PKCS#11 token (cards read over PC/SC and the key
   directory cannot create or destroy objects: ``usage_error`` says so).
@@ -31,11 +32,12 @@ from pathlib import Path
 
 from asn1crypto import x509 as asn1_x509
 
-from signagent.errors import SignAgentError, UsageError
+from signagent.errors import FileAccessError, InvalidInputError, SignAgentError, UsageError
 from signagent.gost import PublicKey
 from signagent.tokens.errors import KeyNotFoundError, TokenNotFoundError
 from signagent.tokens.pkcs11 import Pkcs11Token
-from signagent.tokens.protocol import PinProvider, Token, TokenCertificate, TokenSigner
+from signagent.tokens.protocol import PinProvider, Token, TokenCertificate
+from signagent.tokens.signer import TokenSigner
 from signagent.x509 import Certificate, load_certificates_path
 
 from . import keys as key_cases
@@ -75,8 +77,7 @@ def open_token(name: str, *, extra_modules: Iterable[str] = (), keys_dir: str | 
     when several tokens carry the label (the serial then tells them apart).
     """
     if not isinstance(name, str) or not name.strip():
-        raise UsageError("name the token: --token LABEL (or its serial)",
-                         message_ru="укажите токен: --token МЕТКА (или серийный номер)")
+        raise UsageError(situation="token_unnamed", needs="token")
     sources, modules, errors = default_sources(extra_modules, keys_dir=keys_dir)
     try:
         wanted = name.strip()  # PKCS#11 pads labels with blanks; the backends strip them, so the user's may go too
@@ -84,9 +85,7 @@ def open_token(name: str, *, extra_modules: Iterable[str] = (), keys_dir: str | 
         by_serial = [t for t in sources if t.serial and t.serial.lower() == wanted.lower()]
         found = by_label or by_serial
         if len(found) > 1:
-            raise UsageError(f"several tokens are labelled {name!r}: {_names(found)}; give the serial instead",
-                             message_ru=f"несколько токенов с меткой «{name}»: {_names(found)}; "
-                                        "укажите серийный номер")
+            raise UsageError(situation="label_ambiguous", label=name, tokens=_names(found))
         if not found:
             unread = "; ".join(f"{e.code}: {e.message}" for e in errors)
             unread_ru = "; ".join(f"{e.code}: {e.message_ru}" for e in errors)
@@ -117,31 +116,22 @@ def find_certificate(token: Token, ref: str | Certificate) -> TokenCertificate:
         shown = ref.sha1_thumbprint
     else:
         if not isinstance(ref, str) or not ref.strip():
-            raise UsageError("name the certificate: --cert ID (the id `signagent certs` shows, or the SHA-1 "
-                             "thumbprint, or a certificate file)",
-                             message_ru="укажите сертификат: --cert ИД (как в `signagent certs`, отпечаток SHA-1 "
-                                        "или файл сертификата)")
+            raise UsageError(situation="cert_unnamed", needs="cert")
         if os.path.isfile(ref):
             loaded = load_certificates_path(ref)
             return find_certificate(token, loaded[0])
         text = _normalised_ref(ref)
         if not _HEX.fullmatch(text) or len(text) < MIN_PREFIX:
-            raise UsageError(f"--cert {ref!r} is neither a certificate id (at least {MIN_PREFIX} hex digits) nor a "
-                             "certificate file",
-                             message_ru=f"--cert «{ref}»: это не идентификатор сертификата (не менее {MIN_PREFIX} "
-                                        "шестнадцатеричных цифр) и не файл сертификата")
+            raise UsageError(situation="cert_ref_invalid", parameter="cert", ref=ref, min_digits=MIN_PREFIX)
         match = [e for e in entries if e.cert_id.startswith(text)]
         if len(text) == 40:  # the SHA-1 thumbprint CryptoPro shows
             match += [e for e in entries if e.certificate.sha1_thumbprint.lower() == text and e not in match]
         shown = ref
     if len(match) > 1 and len({e.cert_id for e in match}) > 1:
-        raise UsageError(f"--cert {shown} matches {len(match)} certificates on «{token.label}»; give more digits",
-                         message_ru=f"--cert {shown}: на токене «{token.label}» подходят {len(match)} сертификата; "
-                                    "укажите больше цифр")
+        raise UsageError(situation="cert_ref_ambiguous", parameter="cert", ref=shown, count=len(match),
+                         token=token.label)
     if not match:
-        raise KeyNotFoundError(f"no certificate {shown} on the token «{token.label}» ({token.serial})",
-                               message_ru=f"на токене «{token.label}» ({token.serial}) нет сертификата {shown}",
-                               label=token.label, serial=token.serial)
+        raise KeyNotFoundError(situation="no_certificate", ref=shown, label=token.label, serial=token.serial)
     return match[0]
 
 
@@ -159,10 +149,9 @@ def sign_file_with_token(path: PathLike, *, token: str, certificate: str | Certi
     with open_token(token, extra_modules=extra_modules, keys_dir=keys_dir) as found:
         entry = find_certificate(found, certificate)
         if not entry.has_private_key:
-            raise KeyNotFoundError(f"the certificate {entry.cert_id[:16]} on «{found.label}» has no private key there",
-                                   message_ru=f"для сертификата {entry.cert_id[:16]} на токене «{found.label}» нет "
-                                              "закрытого ключа", label=found.label, serial=found.serial)
-        signer = TokenSigner(found, entry.certificate, pin_provider)
+            raise KeyNotFoundError(situation="no_key", cert_id=entry.cert_id[:16], label=found.label,
+                                   serial=found.serial)
+        signer = TokenSigner(found, entry, pin_provider)  # carries the key: signing lists nothing again
         write_signature(path, signer, output_path=output_path, detached=detached, pem=pem, chain=chain,
                         signing_time=signing_time)
     return entry
@@ -170,8 +159,7 @@ def sign_file_with_token(path: PathLike, *, token: str, certificate: str | Certi
 
 def _pkcs11(token: Token, what: str, what_ru: str) -> Pkcs11Token:
     if not isinstance(token, Pkcs11Token):
-        raise UsageError(f"«{token.label}» is not a PKCS#11 token: it cannot {what}",
-                         message_ru=f"«{token.label}» не является токеном PKCS#11: {what_ru} невозможно")
+        raise UsageError(situation="not_pkcs11", label=token.label, action=what, action_ru=what_ru)
     return token
 
 
@@ -209,11 +197,10 @@ def make_request(token: str, subject: Sequence[tuple[str, str]], extensions: Ite
     a bad subject leaves the token unchanged. Returns the request (PEM or DER) and the key it is for.
     """
     if (key_id is None) == (new_key_curve is None):
-        raise UsageError("give exactly one of --key-id and --new-key",
-                         message_ru="укажите ровно один из параметров --key-id и --new-key")
+        raise UsageError(situation="one_key", needs="key_id|new_key")
     request_subject = list(subject)
     if not request_subject:
-        raise UsageError("the request needs a subject", message_ru="в запросе нужен субъект")
+        raise InvalidInputError(situation="no_subject")
     with open_token(token, extra_modules=extra_modules) as found:
         p11 = _pkcs11(found, "make a request", "создание запроса")
         if new_key_curve is not None:
@@ -237,14 +224,12 @@ def import_certificate(token: str, certificate_path: PathLike, pin_provider: Pin
     a certificate already on the token is not written twice (UsageError)."""
     certificate = load_certificates_path(certificate_path)[0]
     if Path(certificate_path).is_dir():
-        raise UsageError(f"{certificate_path}: is a directory; give the certificate file",
-                         message_ru=f"{certificate_path}: это каталог; укажите файл сертификата")
+        raise FileAccessError(situation="directory_not_certificate", path=certificate_path)
     with open_token(token, extra_modules=extra_modules) as found:
         p11 = _pkcs11(found, "store certificates", "запись сертификатов")
         if any(e.cert_id == certificate.streebog_thumbprint for e in p11.certificates()):
-            raise UsageError(f"the certificate {certificate.streebog_thumbprint[:16]} is already on «{p11.label}»",
-                             message_ru=f"сертификат {certificate.streebog_thumbprint[:16]} уже есть на токене "
-                                        f"«{p11.label}»")
+            raise UsageError(situation="certificate_present", cert_id=certificate.streebog_thumbprint[:16],
+                             label=p11.label)
         kid = p11.import_certificate(certificate, pin_provider, label=label)
     return certificate, kid
 
@@ -255,8 +240,7 @@ def delete_objects(token: str, pin_provider: PinProvider, *, certificate: str | 
     """Destroy objects on the PKCS#11 token: the certificate ``certificate`` (and its key pair with ``with_key``), or
     every object with CKA_ID ``key_id`` (exactly one of the two). Returns the number of objects destroyed."""
     if (certificate is None) == (key_id is None):
-        raise UsageError("give exactly one of --cert and --key-id",
-                         message_ru="укажите ровно один из параметров --cert и --key-id")
+        raise UsageError(situation="cert_or_key_id", needs="cert|key_id")
     with open_token(token, extra_modules=extra_modules) as found:
         p11 = _pkcs11(found, "delete objects", "удаление объектов")
         if certificate is not None:
@@ -265,7 +249,5 @@ def delete_objects(token: str, pin_provider: PinProvider, *, certificate: str | 
         assert key_id is not None
         count = p11.delete_objects(key_id, pin_provider)
         if count == 0:
-            raise KeyNotFoundError(f"no object with id {key_id.hex()} on «{p11.label}»",
-                                   message_ru=f"на токене «{p11.label}» нет объектов с идентификатором {key_id.hex()}",
-                                   key_id=key_id.hex())
+            raise KeyNotFoundError(situation="no_object", key_id=key_id.hex(), label=p11.label)
         return count

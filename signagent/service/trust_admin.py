@@ -25,14 +25,9 @@ from signagent.errors import (
 )
 from signagent.fileio import read_capped
 from signagent.trust.manifest import Anchor, Manifest, load_manifest
-from signagent.trust.store import (
-    NotCaCertificateError,
-    TrustStore,
-    certificate_facts,
-    is_self_signed,
-    load_certificates_from_bytes,
-)
+from signagent.trust.store import NotCaCertificateError, TrustStore, certificate_facts
 from signagent.trust.tsl import parse_tsl
+from signagent.x509 import load_certificates
 
 # A root certificate is ~2 kB; anything much bigger at a root's address is not the root.
 MAX_ANCHOR_BYTES = 256 << 10
@@ -51,36 +46,30 @@ def http_fetch(url: str, *, timeout: float = 15.0, max_bytes: int = MAX_ANCHOR_B
         with httpx.Client(timeout=limits, follow_redirects=True, max_redirects=5) as client, \
                 client.stream("GET", url, headers={"User-Agent": "signagent"}) as response:
             if response.status_code != 200:
-                raise DownloadError(f"{url}: HTTP {response.status_code}",
-                                    message_ru=f"{url}: ответ HTTP {response.status_code}", url=url)
+                raise DownloadError(situation="http_status", url=url, status=response.status_code)
             body = bytearray()
             for chunk in response.iter_bytes():
                 body += chunk
                 if len(body) > max_bytes:
-                    raise DownloadError(f"{url}: more than {max_bytes} bytes",
-                                        message_ru=f"{url}: больше {max_bytes} байт", url=url)
+                    raise DownloadError(situation="too_large", url=url, limit=max_bytes)
             return bytes(body)
     except httpx.HTTPError as exc:
         detail = " ".join(str(exc).split())[:300]
-        raise DownloadError(f"{url}: {type(exc).__name__}: {detail}", message_ru=f"не удалось загрузить {url}",
-                            url=url) from None
+        raise DownloadError(situation="http_error", url=url, error_type=type(exc).__name__, error=detail) from None
 
 
 def _anchor_der(data: bytes, anchor: Anchor, url: str) -> bytes:
     """The DER of the downloaded file (DER or PEM) if its SHA-256 is the pinned one, else raise."""
     candidates = [data]
     try:
-        candidates += [cert.dump() for cert in load_certificates_from_bytes(data)]
+        candidates += [cert.der for cert in load_certificates(data)]
     except CertificateFormatError:
         pass  # not a certificate at all: still reported as a mismatch, with the digest of what came
     for der in candidates:
         if hashlib.sha256(der).hexdigest() == anchor.sha256:
             return der
     got = hashlib.sha256(candidates[-1]).hexdigest()
-    raise FingerprintMismatchError(
-        f"{anchor.id}: the file from {url} has SHA-256 {got}, the manifest pins {anchor.sha256}",
-        message_ru=f"{anchor.id}: файл с {url} имеет SHA-256 {got}, а закреплён {anchor.sha256}",
-        anchor=anchor.id, url=url, expected=anchor.sha256, actual=got)
+    raise FingerprintMismatchError(anchor=anchor.id, url=url, expected=anchor.sha256, actual=got)
 
 
 def update_roots(store: TrustStore, manifest: Manifest | None = None, fetch: Fetch | None = None,
@@ -141,23 +130,20 @@ def import_file(store: TrustStore, path: str | Path, kind: str = "auto") -> dict
         {"path", "added": n, "present": n, "items": [{"status", "kind", "sha1", "subject", ...}]}
     """
     if kind not in ("auto", "root", "intermediate", "crl"):
-        raise InvalidInputError(f"unknown kind {kind!r} (auto, root, intermediate or crl)",
-                                message_ru=f"неизвестный вид {kind!r}")
+        raise InvalidInputError(situation="unknown_kind", kind=repr(kind), known="auto, root, intermediate or crl")
     data = _read_file(path, MAX_IMPORT_BYTES)
     if kind == "crl":
         outcomes = [store.add_crl(data, source=f"file:{path}")]
     else:
         try:
-            certs = load_certificates_from_bytes(data)
+            certs = load_certificates(data)
         except CertificateFormatError:
             if kind != "auto":
                 raise
             try:
                 outcomes = [store.add_crl(data, source=f"file:{path}")]
             except CrlFormatError:
-                raise CertificateFormatError(
-                    f"{path}: neither a certificate (DER, PEM, base64, PKCS#7) nor a CRL",
-                    message_ru=f"{path}: не сертификат и не список отзыва", path=str(path)) from None
+                raise CertificateFormatError(situation="neither_certificate_nor_crl", path=str(path)) from None
         else:
             items = []
             for cert in certs:
@@ -167,11 +153,9 @@ def import_file(store: TrustStore, path: str | Path, kind: str = "auto") -> dict
                 facts = certificate_facts(cert)
                 if not facts["is_ca"]:
                     name = facts["subject_cn"] or facts["subject"]
-                    raise NotCaCertificateError(
-                        f"{path}: {name} ({facts['sha1']}) is not a CA certificate; only root and intermediate CA "
-                        f"certificates go into the trust store",
-                        message_ru=f"{path}: {name} не является сертификатом УЦ", sha1=facts["sha1"])
-                items.append((cert, "root" if is_self_signed(cert) else "intermediate"))
+                    raise NotCaCertificateError(situation="import_not_ca", path=path, certificate=name,
+                                                sha1=facts["sha1"])
+                items.append((cert, "root" if cert.is_self_signed else "intermediate"))
             outcomes = store.add_certificates(items, source=f"file:{path}")
     out_items = [outcome.to_dict() for outcome in outcomes]
     return {"path": str(path),
@@ -211,7 +195,7 @@ def import_tsl(store: TrustStore, path: str | Path, include_inactive: bool = Fal
                 chosen[sha1][2] = tuple(dict.fromkeys((*chosen[sha1][2], *entry.crl_urls)))
                 continue
             try:
-                cert = load_certificates_from_bytes(entry.der)[0]
+                cert = load_certificates(entry.der)[0]
             except CertificateFormatError as exc:
                 skipped.append({"sha1": sha1, "ca": ca.name, "reason": exc.message})
                 continue
@@ -219,7 +203,7 @@ def import_tsl(store: TrustStore, path: str | Path, include_inactive: bool = Fal
             if not facts["is_ca"] or facts["key_cert_sign"] is False:
                 skipped.append({"sha1": sha1, "ca": ca.name, "reason": "not a CA certificate"})
                 continue
-            if is_self_signed(cert):
+            if cert.is_self_signed:
                 if manifest.by_sha256(str(facts["sha256"])) is None:
                     skipped.append({"sha1": sha1, "ca": ca.name,
                                     "reason": "self-signed but not an official root pinned in the manifest"})

@@ -2,8 +2,9 @@
 
 :func:`validate_certificate_file` reads the certificate to validate and the ``--trust`` / ``--intermediate`` /
 ``--crl`` paths (each a file -- PEM, DER, bare base64, PKCS#7 bundle -- or a directory of such files), then runs
-:func:`signagent.trust.validation.validate`. :func:`exit_code` maps the verdict to the exit status of DESIGN.md
-section 3: 0 valid, 1 invalid, 2 indeterminate.
+:func:`signagent.trust.validation.validate`. :func:`exit_code` (the one mapping, :func:`signagent.outcome.exit_code`,
+shared with ``signagent verify``) maps the verdict to the exit status of DESIGN.md section 3: 0 valid, 1 invalid,
+2 indeterminate.
 """
 
 from __future__ import annotations
@@ -12,18 +13,23 @@ import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from asn1crypto import crl
 
 from signagent.errors import CrlFormatError, FileAccessError, UsageError
 from signagent.fileio import read_capped
+from signagent.outcome import exit_code
 from signagent.trust.report import ValidationReport
 from signagent.trust.validation import validate
 from signagent.x509 import Certificate
 from signagent.x509.loading import load_certificates_path, load_crls
 
-__all__ = ["exit_code", "load_certificate_paths", "load_crl_paths", "parse_time", "validate_certificate_file"]
+from . import policy, reports
+from .config import Config
+
+__all__ = ["certificate_report", "exit_code", "load_certificate_paths", "load_crl_paths", "parse_time",
+           "validate_certificate_file"]
 
 PathLike = str | os.PathLike[str]
 _FIRST_YEAR, _LAST_YEAR = 1950, 9998
@@ -39,8 +45,7 @@ def load_certificate_paths(paths: Iterable[PathLike]) -> list[Certificate]:
 
 
 def _read(path: Path) -> bytes:
-    return read_capped(path, _MAX_CRL_FILE, "CRL", lambda message, message_ru: CrlFormatError(message,
-                                                                                            message_ru=message_ru))
+    return read_capped(path, _MAX_CRL_FILE, "CRL", CrlFormatError)
 
 
 def load_crl_paths(paths: Iterable[PathLike]) -> list[crl.CertificateList]:
@@ -76,11 +81,10 @@ def parse_time(text: str) -> datetime:
             when = when.replace(tzinfo=UTC)
         when = when.astimezone(UTC)
     except (ValueError, OverflowError):
-        raise UsageError(f"--at: not an ISO-8601 time: {text!r}",
-                         message_ru=f"--at: время не в формате ISO-8601: {text!r}") from None
+        raise UsageError(situation="bad_time", parameter="at", value=repr(text)) from None
     if not _FIRST_YEAR <= when.year <= _LAST_YEAR:
-        raise UsageError(f"--at: the year must be between {_FIRST_YEAR} and {_LAST_YEAR}, not {when.year}",
-                         message_ru=f"--at: год должен быть от {_FIRST_YEAR} до {_LAST_YEAR}, а не {when.year}")
+        raise UsageError(situation="year_out_of_range", parameter="at", first=_FIRST_YEAR, last=_LAST_YEAR,
+                         year=when.year)
     return when
 
 
@@ -88,33 +92,53 @@ def validate_certificate_file(path: PathLike, *, trust_paths: Iterable[PathLike]
                               intermediate_paths: Iterable[PathLike] = (), crl_paths: Iterable[PathLike] = (),
                               trust_roots: Iterable[object] = (), intermediates: Iterable[object] = (),
                               crls: Iterable[object] = (), at: datetime | str | None = None,
-                              offline: bool = False, revocation: Literal["soft", "hard", "off"] = "soft",
-                              cache_dir: PathLike | None = None) -> ValidationReport:
+                              offline: bool = False, revocation: Literal["soft", "hard", "off"] | None = None,
+                              cache_dir: PathLike | None = None, config: Config | None = None) -> ValidationReport:
     """Validate the certificate in ``path`` (the first one when the file holds several: the others become
-    intermediates). ``trust_paths`` and/or ``trust_roots`` (certificates the caller already has, e.g. the user's
-    trust store) give the anchors; ``at`` is a datetime or an ISO-8601 string.
+    intermediates). ``trust_paths`` and/or ``trust_roots`` (certificates the caller already has) give the anchors;
+    without either, a ``config`` gives the user's trust store (:func:`signagent.service.policy.store_material`).
+    ``at`` is a datetime or an ISO-8601 string. ``revocation`` (None: the configuration's, else soft),
+    ``offline`` and ``cache_dir`` default to the configuration's when there is one.
 
     Raises FileAccessError / CertificateFormatError / CrlFormatError for unreadable input, UsageError when no
     trust anchor is given. ``intermediates`` and ``crls`` add objects the caller already holds (the trust
     store's).
     """
+    return _validate(path, trust_paths=trust_paths, intermediate_paths=intermediate_paths, crl_paths=crl_paths,
+                     trust_roots=trust_roots, intermediates=intermediates, crls=crls, at=at, offline=offline,
+                     revocation=revocation, cache_dir=cache_dir, config=config)[0]
+
+
+def certificate_report(path: PathLike, *, config: Config, **options: Any) -> tuple[ValidationReport, dict[str, Any]]:
+    """:func:`validate_certificate_file` (same keywords) for display: the report and its JSON-ready document, in
+    which each certificate of the chain and each reason about one carries its owner's short name
+    (``owner_name``: ФИО or CN, :func:`signagent.service.reports.owner_name`)."""
+    report, known = _validate(path, config=config, **options)
+    return report, reports.validation_document(report, known)
+
+
+def _validate(path: PathLike, *, trust_paths: Iterable[PathLike] = (), intermediate_paths: Iterable[PathLike] = (),
+              crl_paths: Iterable[PathLike] = (), trust_roots: Iterable[object] = (),
+              intermediates: Iterable[object] = (), crls: Iterable[object] = (), at: datetime | str | None = None,
+              offline: bool = False, revocation: Literal["soft", "hard", "off"] | None = None,
+              cache_dir: PathLike | None = None, config: Config | None = None,
+              ) -> tuple[ValidationReport, list[object]]:
+    """The report, and every certificate given (the owner names of the report's document come from them)."""
     if Path(path).is_dir():
-        raise FileAccessError(f"{path}: is a directory; give the certificate file",
-                              message_ru=f"{path}: это каталог; укажите файл сертификата")
+        raise FileAccessError(situation="directory_not_certificate", path=path)
+    trust_paths = list(trust_paths)
+    store: dict[str, list[Any]] = {}
+    if config is not None and not trust_paths and not trust_roots:
+        store = policy.store_material(config)  # DESIGN.md section 3: without --trust, the user's trust store
     certificates = load_certificates_path(path)
     target, *bundled = certificates
-    roots = load_certificate_paths(trust_paths) + list(trust_roots)
+    roots = load_certificate_paths(trust_paths) + list(trust_roots) + store.get("trust_roots", [])
     if not roots:
-        raise UsageError("no trust anchor: give --trust or import roots into the trust store",
-                         message_ru="нет доверенных корневых сертификатов: укажите --trust или импортируйте их")
-    all_intermediates = bundled + load_certificate_paths(intermediate_paths) + list(intermediates)
-    all_crls = load_crl_paths(crl_paths) + list(crls)
+        raise UsageError(situation="no_trust_anchor", needs="trust")
+    all_intermediates = (bundled + load_certificate_paths(intermediate_paths) + list(intermediates)
+                         + store.get("intermediates", []))
+    all_crls = load_crl_paths(crl_paths) + list(crls) + store.get("crls", [])
     when = parse_time(at) if isinstance(at, str) else at
-    return validate(target, trust_roots=roots, intermediates=all_intermediates, crls=all_crls, at=when,
-                    offline=offline,
-                    revocation=revocation, cache_dir=None if cache_dir is None else str(cache_dir))
-
-
-def exit_code(report: ValidationReport) -> int:
-    """0 valid, 1 invalid, 2 indeterminate (DESIGN.md section 3)."""
-    return {"valid": 0, "invalid": 1, "indeterminate": 2}[report.status]
+    report = validate(target, trust_roots=roots, intermediates=all_intermediates, crls=all_crls, at=when,
+                      **policy.check_settings(config, revocation=revocation, offline=offline, cache_dir=cache_dir))
+    return report, [target, *roots, *all_intermediates]

@@ -269,8 +269,7 @@ def _write(path: Path, data: bytes, *, private: bool = False) -> None:
         finally:
             os.close(fd)
     except OSError as exc:
-        raise FileAccessError(f"cannot write {path}: {exc.strerror}", message_ru=f"не удаётся записать {path}",
-                              path=str(path)) from exc
+        raise FileAccessError(situation="cannot_write", path=str(path), error=exc.strerror) from exc
 
 
 def _save_cert(out: Path, item: Issued) -> None:

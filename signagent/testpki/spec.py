@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ..asn1 import oids
 from ..errors import InvalidInputError
 from . import identifiers as ids
 
@@ -36,8 +37,8 @@ PROFILES: tuple[str, ...] = ("head", "employee", "ip", "person")
 VARIANTS: tuple[str, ...] = ("valid", "expired", "not_yet_valid", "revoked", "wrong_key_usage", "pkup_over")
 
 # Policy classes of the owner's signature tool (Приказ ФСБ № 796; oids.POLICY_CLASSES).
-KS1, KS2, KS3, KV1, KV2 = (f"1.2.643.100.113.{i}" for i in range(1, 6))
-ANY_POLICY = "2.5.29.32.0"
+KS1, KS2, KS3, KV1, KV2 = oids.POLICY_KS1, oids.POLICY_KS2, oids.POLICY_KS3, oids.POLICY_KV1, oids.POLICY_KV2
+ANY_POLICY = oids.ANY_POLICY
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ class EndEntitySpec:
     organisation: Organisation | None = None  # head and employee
     ogrnip: str | None = None  # ip
     variant: Variant = "valid"
-    curve: str = "1.2.643.2.2.36.0"  # CryptoPro-XchA, what 7 of 8 real end-entity keys use
+    curve: str = oids.CRYPTOPRO_PARAMSET_XCHA  # CryptoPro-XchA, what 7 of 8 real end-entity keys use
     identification_kind: int = 0
     policies: tuple[str, ...] = (KS1, KS2)
 
@@ -190,16 +191,16 @@ def default_spec() -> PkiSpec:
     ``wrong_key_usage``, ``pkup_over`` (each variant is a head certificate of the same person and company).
     """
     root = CaSpec("root", "Тестовый головной удостоверяющий центр Минцифры России", ROOT_ORG,
-                  curve="1.2.643.7.1.2.1.2.1", days_before=1200, days_after=15 * 365,
+                  curve=oids.TC26_512_PARAMSET_A, days_before=1200, days_after=15 * 365,
                   policies=(KS1, KS2, KS3, KV1, KV2, ANY_POLICY), serial_length=16)
     inter = CaSpec("inter", "Тестовый УЦ signagent", CA_ORG,
-                   curve="1.2.643.2.2.35.1", days_before=1000, days_after=5 * 365, path_len=0,
+                   curve=oids.CRYPTOPRO_PARAMSET_A, days_before=1000, days_after=5 * 365, path_len=0,
                    policies=(KS1, KS2, ANY_POLICY), serial_length=10)
     entities = [
         EndEntitySpec("head", "head", HEAD, COMPANY),
-        EndEntitySpec("employee", "employee", EMPLOYEE, COMPANY, curve="1.2.643.7.1.2.1.1.1"),
+        EndEntitySpec("employee", "employee", EMPLOYEE, COMPANY, curve=oids.TC26_256_PARAMSET_A),
         EndEntitySpec("ip", "ip", ENTREPRENEUR, ogrnip=ids.ogrnip("31777000000005"), identification_kind=1),
-        EndEntitySpec("person", "person", NATURAL, curve="1.2.643.7.1.2.1.1.1"),
+        EndEntitySpec("person", "person", NATURAL, curve=oids.TC26_256_PARAMSET_A),
     ]
     entities += [EndEntitySpec(v, "head", HEAD, COMPANY, variant=v)  # type: ignore[arg-type]
                  for v in VARIANTS if v != "valid"]

@@ -32,25 +32,18 @@ class TokenError(SignAgentError):
     """A token (smart card, USB token, module) failed an operation for a reason not covered by a narrower class."""
 
     code = "token_error"
-    default_message = "the token reported an error"
-    default_message_ru = "ошибка токена"
 
 
 class PinIncorrectError(TokenError):
     """The PIN was wrong. ``tries_left`` is the number of attempts left when the token tells it, else None."""
 
     code = "pin_incorrect"
-    retriable = True
-    default_message = "incorrect PIN"
-    default_message_ru = "неверный PIN-код"
 
     def __init__(self, message: str | None = None, *, message_ru: str | None = None, tries_left: int | None = None,
                  **details: object) -> None:
         self.tries_left = tries_left
-        if tries_left is not None:
+        if tries_left is not None:  # the registry's wording then says how many attempts are left
             details["tries_left"] = tries_left
-            message = message or f"incorrect PIN ({tries_left} attempt(s) left)"
-            message_ru = message_ru or f"неверный PIN-код (осталось попыток: {tries_left})"
         super().__init__(message, message_ru=message_ru, **details)
 
 
@@ -58,8 +51,6 @@ class PinLockedError(TokenError):
     """The PIN is blocked after too many wrong attempts; the administrator (SO) PIN must unblock it."""
 
     code = "pin_locked"
-    default_message = "the PIN is locked; it must be unblocked with the administrator PIN"
-    default_message_ru = "PIN-код заблокирован; разблокируйте его PIN-кодом администратора"
 
     def __init__(self, message: str | None = None, *, message_ru: str | None = None, **details: object) -> None:
         self.tries_left = 0
@@ -70,51 +61,36 @@ class PinRequiredError(TokenError):
     """The operation needs a PIN and none was given (no provider, or the user cancelled)."""
 
     code = "pin_required"
-    retriable = True
-    default_message = "a PIN is required"
-    default_message_ru = "требуется PIN-код"
 
 
 class TokenRemovedError(TokenError):
     """The token was pulled out (or replaced by another) before or during the operation; insert it and retry."""
 
     code = "token_removed"
-    retriable = True
-    default_message = "the token was removed"
-    default_message_ru = "токен извлечён"
 
 
 class TokenNotFoundError(TokenError):
     """No token with the requested label, serial or slot is present."""
 
     code = "token_not_found"
-    retriable = True
-    default_message = "token not found"
-    default_message_ru = "токен не найден"
 
 
 class ModuleLoadError(TokenError):
     """A PKCS#11 module file is missing, unreadable or not a PKCS#11 module (``details['path']`` says which)."""
 
     code = "module_load_failed"
-    default_message = "cannot load the PKCS#11 module"
-    default_message_ru = "не удаётся загрузить модуль PKCS#11"
 
 
 class KeyNotFoundError(TokenError):
     """No private key on the token belongs to the certificate (or no object has the requested id)."""
 
     code = "key_not_found"
-    default_message = "the token holds no private key for this certificate"
-    default_message_ru = "на токене нет закрытого ключа для этого сертификата"
 
 
 class MechanismUnsupportedError(TokenError):
     """The token lacks the mechanism the operation needs (or rejects its parameters)."""
 
     code = "mechanism_unsupported"
-    default_message = "the token does not support the required mechanism"
-    default_message_ru = "токен не поддерживает нужный механизм"
 
 
 # CKR_* values (PKCS#11 v2.40 pkcs11t.h) -> (name, error class). Values not listed become TokenError.

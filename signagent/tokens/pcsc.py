@@ -57,26 +57,18 @@ class PcscUnavailableError(SignAgentError):
     """No PC/SC service: pcscd (or the Windows/macOS smart card service) is not running, or pyscard is missing."""
 
     code = "pcsc_unavailable"
-    retriable = True
-    default_message = "no PC/SC service: the smart card service (pcscd) is not running"
-    default_message_ru = "нет службы PC/SC: служба смарт-карт (pcscd) не запущена"
 
 
 class CardIoError(TokenError):
     """A PC/SC call about a reader or card failed (communication error, unresponsive card...)."""
 
     code = "card_io"
-    retriable = True
-    default_message = "smart card communication failed"
-    default_message_ru = "ошибка обмена со смарт-картой"
 
 
 class CardBusyError(CardIoError):
     """Another program holds the card exclusively."""
 
     code = "card_busy"
-    default_message = "the smart card is in use by another program"
-    default_message_ru = "смарт-карта занята другой программой"
 
 
 # A card gone from its reader (or a reader gone) is the token layer's "token_removed", whatever the token.
@@ -89,8 +81,7 @@ def _scard() -> Any:
     try:
         from smartcard import scard
     except ImportError:
-        raise PcscUnavailableError("no PC/SC support: the pyscard package is not installed",
-                                   message_ru="нет поддержки PC/SC: не установлен пакет pyscard") from None
+        raise PcscUnavailableError(situation="no_pyscard") from None
     return scard
 
 
@@ -112,11 +103,10 @@ def _check(rv: int, what: str, reader: str | None = None) -> None:
         raise PcscUnavailableError(f"no PC/SC service ({detail})", **details)
     if code in {_u32(s.SCARD_W_REMOVED_CARD), _u32(s.SCARD_E_NO_SMARTCARD), _u32(s.SCARD_E_UNKNOWN_READER),
                 _u32(s.SCARD_E_READER_UNAVAILABLE)}:
-        raise CardRemovedError(f"the card is not in the reader ({detail})",
-                               message_ru="карта отсутствует в считывателе", **details)
+        raise CardRemovedError(situation="card_absent", detail=detail, **details)
     if code == _u32(s.SCARD_E_SHARING_VIOLATION):
         raise CardBusyError(f"the card is in use by another program ({detail})", **details)
-    raise CardIoError(f"PC/SC error: {detail}", message_ru=f"ошибка PC/SC: {detail}", **details)
+    raise CardIoError(situation="pcsc", detail=detail, **details)
 
 
 @contextlib.contextmanager
@@ -291,11 +281,11 @@ class CardConnection:
     def _raw(self, apdu: bytes) -> tuple[bytes, int]:
         s = _scard()
         if self._card is None:
-            raise CardIoError("the card connection is closed", message_ru="соединение с картой закрыто")
+            raise CardIoError(situation="closed")
         rv, response = s.SCardTransmit(self._card, self._protocol, list(apdu))
         _check(rv, "SCardTransmit", self.reader)
         if len(response) < 2:
-            raise CardIoError("the card answered without a status word", message_ru="карта не вернула слово состояния")
+            raise CardIoError(situation="no_status")
         return bytes(response[:-2]), (response[-2] << 8) | response[-1]
 
     def transmit(self, apdu: bytes) -> tuple[bytes, int]:

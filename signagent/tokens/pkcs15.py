@@ -48,7 +48,7 @@ from .errors import (
     TokenRemovedError,
 )
 from .pcsc import CardConnection, connect
-from .protocol import PinProvider, TokenCertificate, TokenInfo, cert_id_of
+from .protocol import PinProvider, TokenCertificate, TokenInfo, TokenKey
 
 __all__ = [
     "PKCS15_AID",
@@ -76,8 +76,6 @@ class Pkcs15Error(TokenError):
     """The card has no readable PKCS#15 application, or refused a command for another reason."""
 
     code = "pkcs15_error"
-    default_message = "the card has no readable PKCS#15 application"
-    default_message_ru = "на карте нет читаемого приложения PKCS#15"
 
 
 # --- ASN.1 only the reader needs (the shared schema is signagent.asn1.pkcs15) --------------------------------------
@@ -136,8 +134,7 @@ def _sw_error(sw: int, what: str) -> SignAgentError:
         return PinLockedError()
     if sw == 0x6982:
         return PinRequiredError()
-    return Pkcs15Error(f"the card refused {what} (SW {sw:04X})", message_ru=f"карта отказала: {what} (SW {sw:04X})",
-                       sw=f"{sw:04X}")
+    return Pkcs15Error(situation="refused", what=what, sw=f"{sw:04X}")
 
 
 @contextlib.contextmanager
@@ -146,7 +143,7 @@ def _malformed_as_pkcs15_error() -> Iterator[None]:
     try:
         yield
     except (ValueError, TypeError, KeyError) as exc:
-        raise Pkcs15Error(f"malformed PKCS#15 record: {exc}", message_ru="неверная запись PKCS#15") from None
+        raise Pkcs15Error(situation="record", error=exc) from None
 
 
 class Pkcs15Card:
@@ -190,8 +187,7 @@ class Pkcs15Card:
         if sw != SW_OK:
             _, sw = self.connection.transmit(_apdu(b"\x00\xA4\x08\x0C", _APP_PATH[2:]))
         if sw != SW_OK:
-            raise Pkcs15Error(f"no PKCS#15 application on the card (SELECT: SW {sw:04X})",
-                              message_ru="на карте нет приложения PKCS#15", sw=f"{sw:04X}")
+            raise Pkcs15Error(situation="no_application", sw=f"{sw:04X}")
         self._selected = True
 
     def _select_path(self, path: bytes) -> None:
@@ -200,7 +196,7 @@ class Pkcs15Card:
         if not self._selected:
             self.select_application()
         if len(path) < 2 or len(path) % 2:
-            raise Pkcs15Error(f"malformed PKCS#15 path {path.hex()}", message_ru="неверный путь PKCS#15")
+            raise Pkcs15Error(situation="ef_path", ef_path=path.hex())
         if path[:2] == b"\x3F\x00":
             apdu = _apdu(b"\x00\xA4\x08\x0C", path[2:])
         elif len(path) == 2:
@@ -247,7 +243,7 @@ class Pkcs15Card:
                 size = parser.peek(data[pointer:])
                 value = spec.load(data[pointer:pointer + size])
             except (ValueError, TypeError, KeyError) as exc:
-                raise Pkcs15Error(f"malformed PKCS#15 record: {exc}", message_ru="неверная запись PKCS#15") from None
+                raise Pkcs15Error(situation="record", error=exc) from None
             out.append(value)
             pointer += size
         return out
@@ -256,7 +252,7 @@ class Pkcs15Card:
         """EF.TokenInfo of the application."""
         records = self._values(self.read_file(_TOKENINFO_FID), TokenInfoFile)
         if not records:
-            raise Pkcs15Error("empty EF.TokenInfo", message_ru="пустой файл EF.TokenInfo")
+            raise Pkcs15Error(situation="empty_token_info")
         info = records[0]
         with _malformed_as_pkcs15_error():
             return Pkcs15TokenInfo(serial=info["serial_number"].native.hex().upper(),
@@ -292,8 +288,7 @@ class Pkcs15Card:
         elif kind == "direct":
             der = inner.dump()
         else:
-            raise Pkcs15Error("a certificate stored behind a URL is not supported",
-                              message_ru="сертификат по URL не поддерживается")
+            raise Pkcs15Error(situation="url_certificate")
         return CardCertificate(certificate=Certificate.from_der_cached(der), label=label, key_id=key_id,
                                authority=authority, source=source)
 
@@ -320,10 +315,11 @@ class Pkcs15Card:
             self.select_application()
         self._send(_apdu(bytes([0x00, 0x20, 0x00, reference]), bytes(pin)), "VERIFY")
 
-    def sign_digest(self, key_id: bytes, digest: bytes, pin: bytes | str | None = None) -> bytes:
-        """GOST signature s || r of ``digest`` (32 or 64 bytes of Streebog output) with the private key whose
-        reference is ``key_id`` (the certificate's PKCS#15 iD); VERIFY ``pin`` first when given. The commands run
-        in one PC/SC transaction so no other program can come between VERIFY and the signature."""
+    def compute_digital_signature(self, key_id: bytes, digest: bytes, pin: bytes | str | None = None) -> bytes:
+        """PSO: COMPUTE DIGITAL SIGNATURE (ISO/IEC 7816-8): the GOST signature s || r of ``digest`` (32 or 64 bytes
+        of Streebog output) with the private key whose reference is ``key_id`` (the certificate's PKCS#15 iD);
+        VERIFY ``pin`` first when given. The commands run in one PC/SC transaction so no other program can come
+        between VERIFY and the signature."""
         if len(digest) not in (32, 64):
             raise InvalidLengthError("the digest must have 32 or 64 bytes")
         if not key_id or len(key_id) > 127:
@@ -350,6 +346,8 @@ class Pkcs15Token:
     non-authority entries of the ``certificates`` CDF: PKCS#15 lists the cardholder's own certificates there, each
     sharing its iD with its private key (section 6.5); the PrKDF itself is not read.
     """
+
+    kind = "pcsc"
 
     def __init__(self, reader: str) -> None:
         """Read the card in ``reader`` once (TokenInfo and the model); TokenRemovedError when it is not there."""
@@ -386,8 +384,7 @@ class Pkcs15Token:
         card = Pkcs15Card.open(self.reader)
         try:
             if card.token_info().serial != self._serial:  # another card was put in the reader meanwhile
-                raise TokenRemovedError("another card is in the reader", message_ru="в считывателе другая карта",
-                                        reader=self.reader)
+                raise TokenRemovedError(situation="other_card", reader=self.reader)
         except BaseException:
             card.close()
             raise
@@ -410,24 +407,29 @@ class Pkcs15Token:
                 return entry.key_id
         return None
 
-    def sign_digest(self, cert_id: str, digest: bytes, pin_provider: PinProvider, *,
-                    data: bytes | None = None) -> bytes:
-        """Signature s || r of ``digest`` by the key of certificate ``cert_id``; the PIN is asked from
-        ``pin_provider`` (with the tries left) unless the card session already has it verified. The card is reset
-        afterwards, so the verification ends with the signature."""
+    def sign_digest_with_key(self, key: TokenKey, digest: bytes, pin_provider: PinProvider) -> bytes:
+        """Signature s || r of ``digest`` by the private key ``key`` (its PKCS#15 iD is the key reference); the PIN
+        is asked from ``pin_provider`` (with the tries left) unless the card session already has it verified. The
+        card is reset afterwards, so the verification ends with the signature. A reference the card does not know
+        (SW 6A88, ISO/IEC 7816-4 "referenced data not found") is ``key_not_found``."""
+        payload = key.check_digest(digest)
         card = self._open()
         try:
-            found = next((self._entry(c) for c in card.certificates() if cert_id_of(c.certificate) == cert_id), None)
-            if found is None or not found.has_private_key:
-                raise KeyNotFoundError(cert_id=cert_id)
-            if len(digest) != found.certificate.public_key().curve.size:
-                raise InvalidLengthError("the digest length does not match the key size")
             tries_left = card.pin_tries_left()
             pin = None
             if tries_left is not None:
                 pin = pin_provider.get_pin(self.info(), tries_left)
                 if pin is None:
                     raise PinRequiredError()
-            return card.sign_digest(found.key_id, digest, pin=pin)
+            try:
+                return card.compute_digital_signature(key.key_id, payload, pin=pin)
+            except Pkcs15Error as exc:
+                if exc.details.get("sw") == "6A88":
+                    raise KeyNotFoundError(key_id=key.key_id.hex(), reader=self.reader) from None
+                raise
         finally:
             card.connection.close(reset=True)  # the verified PIN must not outlive this signature
+
+    def sign_message_with_key(self, key: TokenKey, message: bytes, pin_provider: PinProvider) -> bytes:
+        """Signature s || r of ``message``, hashed here with the key's Streebog (the card signs digests)."""
+        return self.sign_digest_with_key(key, key.digest_of(message), pin_provider)

@@ -1,16 +1,21 @@
 """The one view every certificate source gives: the :class:`Token` protocol, and how a PIN is obtained.
 
 A source (a PKCS#11 token, a PC/SC card read over APDUs, the software-key directory) is a :class:`Token`: it has a
-label, a serial and a model, lists its certificates as :class:`TokenCertificate` entries and signs a digest with
+label, a serial, a model and a ``kind``, lists its certificates as :class:`TokenCertificate` entries and signs with
 the key of one of them. Certificates are named by ``cert_id``: the certificate's Streebog-256 thumbprint in
 lower-case hex (:attr:`signagent.x509.Certificate.streebog_thumbprint`), the stable identifier the inventory and
 the pages use across calls.
+
+An entry carries its key as a :class:`TokenKey` (the key's id on the token and its public key, hence its size), so
+signing needs no second listing: :meth:`Token.sign_digest_with_key` signs a ready Streebog digest,
+:meth:`Token.sign_message_with_key` hashes and signs a message (on the host, or on the device when the token can
+only hash-and-sign). :class:`signagent.tokens.signer.TokenSigner` wraps an entry as a CMS/PKCS#10 signer.
 
 A PIN comes from a :class:`PinProvider` only when the token needs one, so a PIN is never kept longer than one
 operation: :class:`StaticPinProvider` (tests, ``--pin-file``) and :class:`ConsolePinProvider` (the terminal); the
 agent's confirmation page will be a third.
 
-Exports: Token, TokenInfo, TokenCertificate, PinProvider, StaticPinProvider, ConsolePinProvider, TokenSigner,
+Exports: Token, TokenInfo, TokenCertificate, TokenKey, PinProvider, StaticPinProvider, ConsolePinProvider,
 cert_id_of.
 """
 
@@ -22,9 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TextIO, runtime_checkable
 
-from signagent.errors import InvalidTypeError
+from signagent.errors import InvalidLengthError, InvalidTypeError
 from signagent.fileio import read_secret
-from signagent.gost import PublicKey
+from signagent.gost import PublicKey, streebog256, streebog512
 from signagent.x509 import Certificate
 
 __all__ = [
@@ -34,7 +39,7 @@ __all__ = [
     "Token",
     "TokenCertificate",
     "TokenInfo",
-    "TokenSigner",
+    "TokenKey",
     "cert_id_of",
 ]
 
@@ -72,6 +77,37 @@ class TokenInfo:
 
 
 @dataclass(frozen=True)
+class TokenKey:
+    """A key pair on a token, as found by a listing: what signing needs to use the private key again directly.
+
+    ``key_id`` is the token's own name for the pair (PKCS#11 CKA_ID, a PKCS#15 key reference, a key file's stem);
+    ``public_key`` its public half (from the certificate, or the token's public key object), which gives the size.
+    """
+
+    key_id: bytes
+    public_key: PublicKey
+
+    @property
+    def size(self) -> int:
+        """Bytes of the key: 32 (256-bit) or 64 (512-bit); also the size of the digest it signs."""
+        return self.public_key.curve.size
+
+    def digest_of(self, message: bytes) -> bytes:
+        """The Streebog hash this key signs ``message`` by: GOST R 34.10-2012 pairs a 256-bit key with
+        Streebog-256 and a 512-bit key with Streebog-512 (GOST R 34.11-2012)."""
+        return (streebog256 if self.size == 32 else streebog512)(bytes(message)).digest()
+
+    def check_digest(self, digest: object) -> bytes:
+        """``digest`` as bytes when it has this key's digest size; InvalidTypeError / InvalidLengthError if not."""
+        if not isinstance(digest, bytes | bytearray):
+            raise InvalidTypeError("the digest must be bytes")
+        if len(digest) != self.size:
+            raise InvalidLengthError(f"a {self.size * 8}-bit key signs a {self.size}-byte Streebog digest, "
+                                     f"not {len(digest)}")
+        return bytes(digest)
+
+
+@dataclass(frozen=True)
 class TokenCertificate:
     """A certificate found on a token: ``key_id`` is the id linking it to its key pair (PKCS#11 CKA_ID)."""
 
@@ -84,6 +120,11 @@ class TokenCertificate:
     def cert_id(self) -> str:
         """The certificate's stable id (Streebog-256 thumbprint, hex)."""
         return cert_id_of(self.certificate)
+
+    @property
+    def key(self) -> TokenKey:
+        """The certificate's key pair on the token (its id and the certificate's public key)."""
+        return TokenKey(self.key_id, self.certificate.public_key())
 
 
 @runtime_checkable
@@ -151,7 +192,15 @@ class ConsolePinProvider:
 
 @runtime_checkable
 class Token(Protocol):
-    """A certificate source that can sign: what every token backend implements."""
+    """A certificate source that can sign: what every token backend implements.
+
+    ``kind`` names the backend for the inventory: "pkcs11", "pcsc" (a card read over APDUs) or "file" (the key
+    directory). The two signing operations take a :class:`TokenKey` from the token's own listing, so they go
+    straight to the key; both return the GOST R 34.10-2012 signature s || r (big-endian halves, DESIGN.md section
+    3) and ask the PIN through ``pin_provider`` only when the token needs one.
+    """
+
+    kind: str
 
     @property
     def label(self) -> str:
@@ -180,42 +229,12 @@ class Token(Protocol):
         """The key id of the key pair belonging to the certificate ``cert_id``, or None when there is none."""
         ...
 
-    def sign_digest(self, cert_id: str, digest: bytes, pin_provider: PinProvider, *,
-                    data: bytes | None = None) -> bytes:
-        """GOST R 34.10-2012 signature s || r (big-endian halves) of a Streebog ``digest`` by the certificate's key.
-
-        ``data`` (the bytes that were hashed) is needed only by tokens that can hash-and-sign but not sign a ready
-        digest; they raise ``mechanism_unsupported`` without it.
-        """
+    def sign_digest_with_key(self, key: TokenKey, digest: bytes, pin_provider: PinProvider) -> bytes:
+        """Signature of a ready Streebog ``digest`` (of the key's size) by ``key``. A token that can only hash and
+        sign itself raises ``mechanism_unsupported``: give it the message instead."""
         ...
 
-
-class TokenSigner:
-    """A CMS signer (:class:`signagent.cms.signer.Signer` protocol) over a token's certificate and key."""
-
-    __slots__ = ("_cert_id", "_certificate", "_pin_provider", "_token")
-
-    def __init__(self, token: Token, certificate: Certificate, pin_provider: PinProvider) -> None:
-        if not isinstance(certificate, Certificate):
-            raise InvalidTypeError("certificate must be a signagent.x509.Certificate")
-        self._token = token
-        self._certificate = certificate
-        self._cert_id = cert_id_of(certificate)
-        self._pin_provider = pin_provider
-
-    @property
-    def certificate(self) -> Certificate:
-        """The signer's certificate."""
-        return self._certificate
-
-    def public_key(self) -> PublicKey:
-        """The certificate's public key (so the signer also fits PKCS#10's RequestSigner protocol)."""
-        return self._certificate.public_key()
-
-    def sign_digest(self, digest: bytes) -> bytes:
-        """Signature s || r of ``digest`` made on the token (the PIN is asked through the provider)."""
-        return self._token.sign_digest(self._cert_id, digest, self._pin_provider)
-
-    def sign_data(self, data: bytes, digest: bytes) -> bytes:
-        """As :meth:`sign_digest`, with the hashed bytes for a token that can only hash and sign on the device."""
-        return self._token.sign_digest(self._cert_id, digest, self._pin_provider, data=data)
+    def sign_message_with_key(self, key: TokenKey, message: bytes, pin_provider: PinProvider) -> bytes:
+        """Signature of ``message`` by ``key``: Streebog of the key's size, then the signature (the token may hash
+        on the device)."""
+        ...

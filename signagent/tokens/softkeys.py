@@ -11,7 +11,7 @@ A certificate without a key file of the same stem is listed with ``has_private_k
 caller names one.
 
 Layers: ``tokens`` may not import ``cms`` (independent siblings, pyproject.toml), so the PKCS#8 reader is passed in:
-``key_loader(data, password)`` -- in practice :func:`signagent.cms.keyfile.load_private_key`, wired by the service
+``key_loader(data, password)`` -- in practice :func:`signagent.pkcs8.keyfile.load_private_key`, wired by the service
 layer. A loader error with code ``password_required`` makes the directory ask the :class:`PinProvider` for the
 file's password; ``invalid_password`` becomes :class:`PinIncorrectError` (without a tries counter: a file has none).
 
@@ -25,13 +25,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from signagent.errors import InvalidLengthError, InvalidTypeError, SignAgentError
+from signagent.errors import InvalidTypeError, SignAgentError
 from signagent.fileio import read_capped
 from signagent.gost import PrivateKey, streebog256
 from signagent.x509 import load_certificates_file
 
 from .errors import KeyNotFoundError, PinIncorrectError, PinRequiredError, TokenError
-from .protocol import PinProvider, TokenCertificate, TokenInfo, cert_id_of
+from .protocol import PinProvider, TokenCertificate, TokenInfo, TokenKey, cert_id_of
 
 __all__ = ["CERTIFICATE_SUFFIXES", "KEY_SUFFIX", "SkippedKeyFile", "SoftKeyDirectory", "default_keys_dir"]
 
@@ -72,6 +72,8 @@ class SoftKeyDirectory:
     Listing reads certificates only (no key file is decrypted); signing reads the key file, asking the PIN provider
     for its password when it is encrypted, checks that it is the certificate's key, signs, and drops it.
     """
+
+    kind = "file"
 
     def __init__(self, key_loader: KeyLoader, directory: str | os.PathLike[str] | None = None) -> None:
         """``key_loader(data, password)`` turns a key file's bytes into a PrivateKey; ``directory`` overrides
@@ -142,10 +144,19 @@ class SoftKeyDirectory:
         return None
 
     # --- signing -----------------------------------------------------------------------------------------------------
-    def _private_key(self, pair: _Pair, pin_provider: PinProvider) -> PrivateKey:
-        assert pair.key_path is not None
-        data = read_capped(pair.key_path, _MAX_KEY_FILE, "key file",
-                           lambda en, ru: TokenError(en, message_ru=ru, path=str(pair.key_path)))
+    def _key_file(self, key: TokenKey) -> Path:
+        """The key file named by ``key.key_id`` (its stem), found among the directory's files -- never a path built
+        from the id, so an id cannot point outside the directory."""
+        stem = key.key_id.decode("utf-8", "replace")
+        if self.directory.is_dir():
+            for path in self.directory.iterdir():
+                if path.stem == stem and path.suffix.lower() == KEY_SUFFIX and path.is_file():
+                    return path
+        raise KeyNotFoundError(situation="no_key_file", name=f"{stem}{KEY_SUFFIX}", directory=self.directory,
+                               key_id=key.key_id.hex())
+
+    def _private_key(self, key_path: Path, pin_provider: PinProvider) -> PrivateKey:
+        data = read_capped(key_path, _MAX_KEY_FILE, "key file", TokenError)
         try:
             return self._load(data, None)
         except SignAgentError as exc:
@@ -153,31 +164,27 @@ class SoftKeyDirectory:
                 raise
         password = pin_provider.get_pin(self.info(), None)
         if password is None:
-            raise PinRequiredError("the key file is encrypted: its password is needed",
-                                   message_ru="файл ключа зашифрован: нужен пароль", path=str(pair.key_path))
+            raise PinRequiredError(situation="key_file_encrypted", path=str(key_path))
         try:
             return self._load(data, password)
         except SignAgentError as exc:
             if exc.code == "invalid_password":
-                raise PinIncorrectError("wrong password for the key file",
-                                        message_ru="неверный пароль файла ключа", path=str(pair.key_path)) from None
+                raise PinIncorrectError(situation="key_file_password", path=str(key_path)) from None
             raise
 
-    def sign_digest(self, cert_id: str, digest: bytes, pin_provider: PinProvider, *,
-                    data: bytes | None = None) -> bytes:
-        """Signature s || r of the Streebog ``digest`` by the key file of certificate ``cert_id``.
+    def sign_digest_with_key(self, key: TokenKey, digest: bytes, pin_provider: PinProvider) -> bytes:
+        """Signature s || r of the Streebog ``digest`` by the key file ``key`` names (its stem).
 
-        KeyNotFoundError when the directory has no key for it, or the key file holds another key.
+        KeyNotFoundError when the directory has no such key file, or the file holds another key than ``key``.
         """
-        pair = next((p for p in self._pairs() if p.entry.cert_id == cert_id), None)
-        if pair is None or pair.key_path is None:
-            raise KeyNotFoundError(cert_id=cert_id)
-        public = pair.entry.certificate.public_key()
-        if len(digest) != public.curve.size:
-            raise InvalidLengthError(f"the digest must have {public.curve.size} bytes for this key")
-        key = self._private_key(pair, pin_provider)
-        if key.curve.oid != public.curve.oid or key.public_key().to_bytes() != public.to_bytes():
-            raise KeyNotFoundError("the key file does not hold the certificate's key",
-                                   message_ru="файл ключа не содержит ключ этого сертификата",
-                                   cert_id=cert_id, path=str(pair.key_path))
-        return key.sign_digest(digest)
+        payload = key.check_digest(digest)
+        key_path = self._key_file(key)
+        private = self._private_key(key_path, pin_provider)
+        public = key.public_key
+        if private.curve.oid != public.curve.oid or private.public_key().to_bytes() != public.to_bytes():
+            raise KeyNotFoundError(situation="key_file_mismatch", key_id=key.key_id.hex(), path=str(key_path))
+        return private.sign_digest(payload)
+
+    def sign_message_with_key(self, key: TokenKey, message: bytes, pin_provider: PinProvider) -> bytes:
+        """Signature s || r of ``message`` (hashed here with the key's Streebog) by the key file ``key`` names."""
+        return self.sign_digest_with_key(key, key.digest_of(message), pin_provider)

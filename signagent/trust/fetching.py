@@ -97,8 +97,7 @@ class HttpFetcher:
         deadline = time.monotonic() + self.timeout
         for _ in range(_MAX_REDIRECTS + 1):
             if not is_fetchable(url):
-                raise DownloadError(f"refusing to fetch {url!r}: only http and https addresses are used",
-                                    message_ru=f"адрес {url!r} не загружается: допускаются только http и https")
+                raise DownloadError(situation="scheme", url=repr(url))
             headers = {"Content-Type": content_type} if content_type else None
             try:
                 with self._http().stream(method, url, content=body, headers=headers) as response:
@@ -106,8 +105,7 @@ class HttpFetcher:
                         url = str(response.url.join(response.headers["location"]))
                         continue
                     if response.status_code != 200:
-                        raise DownloadError(f"{url}: HTTP status {response.status_code}",
-                                            message_ru=f"{url}: код ответа HTTP {response.status_code}")
+                        raise DownloadError(situation="http_status", url=url, status=response.status_code)
                     declared = response.headers.get("content-length")
                     if declared and declared.isdigit() and int(declared) > self.max_size:
                         raise _too_large(url, self.max_size)
@@ -124,19 +122,17 @@ class HttpFetcher:
             except httpx.TimeoutException:
                 raise _timed_out(url, self.timeout) from None
             except httpx.HTTPError as exc:
-                raise DownloadError(f"{url}: {exc.__class__.__name__}: {exc}",
-                                    message_ru=f"{url}: ошибка загрузки ({exc.__class__.__name__})") from None
-        raise DownloadError(f"{url}: too many redirects", message_ru=f"{url}: слишком много перенаправлений")
+                raise DownloadError(situation="http_error", url=url, error_type=exc.__class__.__name__,
+                                    error=exc) from None
+        raise DownloadError(situation="redirects", url=url)
 
 
 def _too_large(url: str, limit: int) -> DownloadError:
-    return DownloadError(f"{url}: response larger than {limit} bytes",
-                         message_ru=f"{url}: ответ больше {limit} байт")
+    return DownloadError(situation="too_large", url=url, limit=limit)
 
 
 def _timed_out(url: str, timeout: float) -> DownloadError:
-    return DownloadError(f"{url}: no complete answer within {timeout:g} s",
-                         message_ru=f"{url}: нет полного ответа за {timeout:g} с")
+    return DownloadError(situation="timeout", url=url, timeout=f"{timeout:g}")
 
 
 def default_cache_dir() -> Path:

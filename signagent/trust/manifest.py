@@ -48,8 +48,6 @@ class ManifestFormatError(TrustStoreError):
     """The trust-anchor manifest is missing, not JSON, or does not follow the schema."""
 
     code = "trust_manifest_invalid"
-    default_message = "the trust-anchor manifest is invalid"
-    default_message_ru = "файл описания доверенных корневых сертификатов повреждён"
 
 
 @dataclass(frozen=True)
@@ -137,11 +135,7 @@ def _short(value: object) -> str:
 
 
 def _fail(where: str, problem: str) -> ManifestFormatError:
-    return ManifestFormatError(
-        f"trust-anchor manifest: {where}: {problem}",
-        message_ru=f"файл описания доверенных корневых сертификатов: {where}: {problem}",
-        where=where,
-    )
+    return ManifestFormatError(where=where, problem=problem)
 
 
 def _field(obj: dict, key: str, kind: type, where: str) -> object:
@@ -254,6 +248,5 @@ def parse_manifest(data: bytes | str | dict) -> Manifest:
 def load_manifest(path: str | Path | None = None) -> Manifest:
     """Read and validate the manifest at ``path`` (default: the project's ``certs/manifest.json``)."""
     path = Path(path) if path is not None else DEFAULT_MANIFEST_PATH
-    data = read_capped(path, MAX_MANIFEST_BYTES, "trust-anchor manifest",
-                       lambda message, message_ru: ManifestFormatError(message, message_ru=message_ru))
+    data = read_capped(path, MAX_MANIFEST_BYTES, "trust-anchor manifest", ManifestFormatError)
     return parse_manifest(data)

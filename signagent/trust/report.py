@@ -4,17 +4,18 @@ A :class:`ValidationReport` says ``valid`` / ``invalid`` / ``indeterminate``, wh
 first, trust anchor last), every path found (cross-certificates give several), the checks made on each
 certificate and the reasons for the verdict. Reasons carry **stable codes** (the CLI's ``--json``, the HTTP API
 and portals rely on them; never rename one) and a message in Russian and in English. :data:`REASONS` is the one
-table of codes; :func:`reason` builds a :class:`Reason` from it.
+table of codes; :func:`reason` builds a :class:`~signagent.outcome.Reason` (the project's one reason type) from
+it, with severity ``indeterminate`` for :data:`INDETERMINATE_CODES`. Statuses rank as :mod:`signagent.outcome`
+says (valid < indeterminate < invalid).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from signagent.errors import fill_template
+from signagent.outcome import Reason, ReasonTable, Status
 
 __all__ = [
     "INDETERMINATE_CODES",
@@ -26,10 +27,7 @@ __all__ = [
     "Status",
     "ValidationReport",
     "reason",
-    "worst_status",
 ]
-
-Status = Literal["valid", "invalid", "indeterminate"]
 
 #: code -> (English template, Russian template). Templates may use {details} keys given to :func:`reason`.
 REASONS: dict[str, tuple[str, str]] = {
@@ -58,8 +56,8 @@ REASONS: dict[str, tuple[str, str]] = {
                                    "сертификат содержит неподдерживаемое критическое расширение: {extensions}"),
     "revocation_unknown": ("the revocation status could not be established: {detail}",
                            "не удалось установить статус отзыва: {detail}"),
-    "revocation_not_checked": ("revocation was not checked (--revocation off)",
-                               "статус отзыва не проверялся (--revocation off)"),
+    "revocation_not_checked": ("revocation was not checked (revocation checking is off)",
+                               "статус отзыва не проверялся (проверка отзыва отключена)"),
     "crl_expired": ("the only available CRL is out of date (next update was {next_update})",
                     "доступный список отзыва устарел (следующее обновление ожидалось {next_update})"),
     "algorithm_not_allowed": ("the signature algorithm {algorithm} is not allowed",
@@ -79,40 +77,13 @@ REASONS: dict[str, tuple[str, str]] = {
 INDETERMINATE_CODES = frozenset({"issuer_not_found", "revocation_unknown", "crl_expired"})
 
 
-@dataclass(frozen=True)
-class Reason:
-    """Why a check failed: a stable ``code``, messages, and which certificate (SHA-1 thumbprint) it concerns."""
-
-    code: str
-    message: str
-    message_ru: str
-    certificate: str | None = None
-    subject: str | None = None
-    details: Mapping[str, str] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        out: dict[str, Any] = {"code": self.code, "message": self.message, "message_ru": self.message_ru}
-        if self.certificate:
-            out["certificate"] = self.certificate
-        if self.subject:
-            out["subject"] = self.subject
-        if self.details:
-            out["details"] = dict(self.details)
-        return out
+#: ``reason(code, certificate=..., subject=..., **details)``: the :class:`~signagent.outcome.Reason` for ``code``
+#: of :data:`REASONS` (the trust layer's table of codes), severity ``indeterminate`` for :data:`INDETERMINATE_CODES`.
+reason = ReasonTable(REASONS, INDETERMINATE_CODES)
 
 
-def reason(code: str, *, certificate: str | None = None, subject: str | None = None, **details: object) -> Reason:
-    """A :class:`Reason` for ``code`` (one of :data:`REASONS`) with its messages filled from ``details``."""
-    en, ru = REASONS[code]
-    text = {k: _text(v) for k, v in details.items()}
-    return Reason(code, fill_template(en, text), fill_template(ru, text), certificate, subject, text)
-
-
-def _text(value: object) -> str:
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%SZ")
-    return str(value)
+def _text(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 @dataclass(frozen=True)
@@ -214,21 +185,3 @@ class ValidationReport:
             "chain": [c.to_dict() for c in self.chain],
             "paths": [p.to_dict() for p in self.paths],
         }
-
-
-_RANK = {"valid": 0, "indeterminate": 1, "invalid": 2}
-
-
-def worst_status(reasons: tuple[Reason, ...] | list[Reason]) -> Status:
-    """``valid`` with no reasons, ``indeterminate`` if every reason is of :data:`INDETERMINATE_CODES`, else
-    ``invalid``."""
-    if not reasons:
-        return "valid"
-    if all(r.code in INDETERMINATE_CODES for r in reasons):
-        return "indeterminate"
-    return "invalid"
-
-
-def status_rank(status: Status) -> int:
-    """Order of preference between statuses (valid first)."""
-    return _RANK[status]

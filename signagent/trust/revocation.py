@@ -32,6 +32,7 @@ from typing import Literal
 
 from asn1crypto import algos, core, crl, ocsp, x509
 
+from signagent.asn1 import oids
 from signagent.asn1.strict_der import check_der, received_encoding, sequence_elements
 from signagent.errors import CrlFormatError, DownloadError, NotDerError
 from signagent.x509.certificate import Certificate
@@ -152,7 +153,8 @@ class RevocationChecker:
         self.fetch_failures: dict[str, str] = {}
 
     def _record(self, certificate_list: crl.CertificateList) -> _CrlRecord:
-        key = hashlib.sha256(certificate_list.dump()).digest()
+        # the bytes received: dump() may re-encode (and so decode every string of) a CRL read from BER
+        key = hashlib.sha256(received_encoding(certificate_list)).digest()
         if key not in self._records:
             self._records[key] = _CrlRecord(certificate_list)
         return self._records[key]
@@ -193,8 +195,10 @@ class RevocationChecker:
 
     # ----------------------------------------------------------------------------------------------- checking
 
-    def check(self, cert: x509.Certificate, issuer: x509.Certificate, at: datetime) -> RevocationStatus:
-        """Revocation status of ``cert`` (issued by ``issuer``) at time ``at``."""
+    def check(self, certificate: Certificate, issuer_certificate: Certificate, at: datetime) -> RevocationStatus:
+        """Revocation status of ``certificate`` (issued by ``issuer_certificate``) at time ``at``."""
+        # CRL entries, OCSP CertIDs and responder names are asn1crypto structures: compared with the asn1 forms
+        cert, issuer = certificate.asn1, issuer_certificate.asn1
         problems: list[str] = []
         fetched = False
         if self.use_ocsp and self.fetcher is not None:
@@ -364,6 +368,10 @@ class RevocationChecker:
         tbs = basic["tbs_response_data"]
         signer = self._ocsp_signer(basic, issuer, at)
         algorithm = basic["signature_algorithm"]
+        if algorithm["algorithm"].dotted in oids.GOST_SIGNATURE_ALGORITHMS and len(sequence_elements(parts[1])) != 1:
+            # RFC 9215 section 3.1: a GOST signature AlgorithmIdentifier has no parameters. The identifier lies
+            # outside the signed tbsResponseData, so anything added there would pass the signature check.
+            raise _OcspError("the signature algorithm identifier carries parameters (RFC 9215 section 3.1)")
         if not self.algorithm_policy.signature_algorithm_allowed(algorithm, at, signer.public_key):
             raise _OcspError(f"signature algorithm {algorithm['algorithm'].native} is not allowed")
         try:

@@ -336,8 +336,8 @@ def _feed(parser: expat.XMLParserType, stream: BinaryIO, max_bytes: int) -> None
             try:
                 chunk = stream.read(_CHUNK)
             except OSError as exc:
-                raise FileAccessError(f"cannot read the list: {exc.strerror or exc}",
-                                      message_ru="не удаётся прочитать список") from None
+                raise FileAccessError(situation="read_failed", what="list", what_ru="список",
+                                      error=exc.strerror or exc) from None
             total += len(chunk)
             if total > max_bytes:
                 raise _fail(f"larger than {max_bytes} bytes", f"размер больше {max_bytes} байт", TslTooLargeError)

@@ -41,14 +41,16 @@ from pyhanko_certvalidator.policy_decl import NO_REVOCATION, CertRevTrustPolicy
 from pyhanko_certvalidator.validate import SUPPORTED_EXTENSIONS, async_validate_path
 
 import signagent.asn1  # noqa: F401  (registers the GOST algorithms and Russian extensions with asn1crypto)
+from signagent.asn1 import oids
 from signagent.asn1.strict_der import received_encoding
-from signagent.errors import CertificateFormatError, DownloadError, SignAgentError
+from signagent.errors import CertificateFormatError, CrlFormatError, DownloadError, InvalidInputError, SignAgentError
+from signagent.outcome import rank, status_of
 from signagent.x509.certificate import Certificate
 from signagent.x509.signature import certificate_signed_bytes
 
 from .fetching import FetchCache, Fetcher, HttpFetcher, is_fetchable
 from .gost_validator import GostAlgorithmPolicy, GostSignatureValidator
-from .path_building import CandidatePath, CertificatePool, build_paths, is_self_signed, name_key
+from .path_building import CandidatePath, CertificatePool, build_paths, name_key
 from .report import (
     CertificateCheck,
     CertificateInfo,
@@ -56,14 +58,16 @@ from .report import (
     Reason,
     ValidationReport,
     reason,
-    status_rank,
-    worst_status,
 )
 from .revocation import RevocationChecker, RevocationStatus, load_crl
 
-__all__ = ["PYHANKO_ERRORS", "RevocationMode", "clear_caches", "validate"]
+__all__ = ["PYHANKO_ERRORS", "CertificateSource", "CrlSource", "RevocationMode", "clear_caches", "validate"]
 
 RevocationMode = Literal["soft", "hard", "off"]
+#: A certificate as :func:`validate` takes it: the project's Certificate, or its encoding (DER, PEM, base64).
+CertificateSource = Certificate | bytes
+#: A CRL as :func:`validate` takes it: the project's CRL type (:func:`signagent.x509.load_crl`), or its encoding.
+CrlSource = crl.CertificateList | bytes
 _TOLERANCE = timedelta(seconds=1)
 _PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError, RecursionError)
 
@@ -114,33 +118,32 @@ def reason_code_for(exc: Exception) -> str:
 
 # ----------------------------------------------------------------------------------------------------- inputs
 
-def _as_asn1(obj: object, what: str = "certificate") -> x509.Certificate:
-    """An asn1crypto certificate from a signagent Certificate, an asn1crypto one or encoded bytes -- always one
-    that went through :meth:`Certificate.from_der`, so it is strict DER (RFC 5280 section 4.1) and its bytes are
-    the bytes received (CertificateFormatError, code ``not_der``, otherwise)."""
+def _as_certificate(obj: object, what: str = "certificate") -> Certificate:
+    """A signagent Certificate as given, or one read from encoded bytes (or from the bytes an asn1crypto certificate
+    was read from) -- always one that went through :meth:`Certificate.from_der`, so it is strict DER (RFC 5280
+    section 4.1) and its bytes are the bytes received (CertificateFormatError, code ``not_der``, otherwise)."""
     if isinstance(obj, Certificate):
-        return obj.asn1
+        return obj
     if isinstance(obj, x509.Certificate):
         # the caller's own parse: checked from the bytes it was read from (a BER one fails, as it must)
-        return Certificate.from_der_cached(received_encoding(obj)).asn1
+        return Certificate.from_der_cached(received_encoding(obj))
     if isinstance(obj, bytes | bytearray | memoryview):
         data = bytes(obj)
         first: CertificateFormatError | None = None
         if data[:1] == b"\x30":  # DER (the common case); parsed once per distinct certificate
             try:
-                return Certificate.from_der_cached(data).asn1
+                return Certificate.from_der_cached(data)
             except CertificateFormatError as exc:
                 first = exc  # a bundle, PEM...: the full loader; else its specific code (not_der) stands
         from signagent.x509.loading import load_certificate
 
         try:
-            return load_certificate(data).asn1
+            return load_certificate(data)
         except CertificateFormatError:
             if first is not None and first.code != "certificate_malformed":
                 raise first from None
             raise
-    raise CertificateFormatError(f"{what}: expected a certificate, got {type(obj).__name__}",
-                                 message_ru=f"{what}: ожидался сертификат")
+    raise CertificateFormatError(situation="wrong_type", what=what, type=type(obj).__name__)
 
 
 def _as_crl(obj: object) -> crl.CertificateList:
@@ -148,7 +151,7 @@ def _as_crl(obj: object) -> crl.CertificateList:
         return obj
     if isinstance(obj, bytes | bytearray | memoryview):
         return load_crl(bytes(obj))
-    raise CertificateFormatError(f"expected a CRL, got {type(obj).__name__}", message_ru="ожидался список отзыва")
+    raise CrlFormatError(situation="wrong_type", type=type(obj).__name__)
 
 
 def _utc(at: datetime | None) -> datetime:
@@ -159,34 +162,29 @@ def _utc(at: datetime | None) -> datetime:
 
 # ----------------------------------------------------------------------------------------------- descriptions
 
-def _subject(cert: x509.Certificate) -> str:
+def _subject(cert: Certificate) -> str:
     try:
-        return cert.subject.human_friendly
+        return cert.asn1.subject.human_friendly
     except _PARSE_ERRORS:
-        return cert.subject.dump().hex()
+        return cert.asn1.subject.dump().hex()
 
 
-def _issuer(cert: x509.Certificate) -> str:
+def _issuer(cert: Certificate) -> str:
     try:
-        return cert.issuer.human_friendly
+        return cert.asn1.issuer.human_friendly
     except _PARSE_ERRORS:
-        return cert.issuer.dump().hex()
+        return cert.asn1.issuer.dump().hex()
 
 
-def _thumbprint(cert: x509.Certificate) -> str:
-    # of the bytes received, never a re-encoding (they are the same for the strict DER _as_asn1 admits)
-    return hashlib.sha1(received_encoding(cert)).hexdigest().upper()  # noqa: S324  (the thumbprint CryptoPro shows)
+def _validity(cert: Certificate) -> tuple[datetime, datetime]:
+    return cert.not_before, cert.not_after
 
 
-def _validity(cert: x509.Certificate) -> tuple[datetime, datetime]:
-    validity = cert["tbs_certificate"]["validity"]
-    return validity["not_before"].native, validity["not_after"].native
-
-
-def _key_usage_period(cert: x509.Certificate) -> tuple[datetime | None, datetime | None] | None:
-    """privateKeyUsagePeriod (RFC 5280 section 4.2.1.4 of RFC 3280; 2.5.29.16) or None when absent."""
-    for ext in cert["tbs_certificate"]["extensions"] or []:
-        if ext["extn_id"].dotted == "2.5.29.16":
+def _key_usage_period(cert: Certificate) -> tuple[datetime | None, datetime | None] | None:
+    """privateKeyUsagePeriod (RFC 3280 section 4.2.1.4) or None when absent; a value that does not decode raises
+    (the path's structure check reports it as ``malformed``)."""
+    for ext in cert.asn1["tbs_certificate"]["extensions"] or []:
+        if ext["extn_id"].dotted == oids.EXT_PRIVATE_KEY_USAGE_PERIOD:
             value = ext["extn_value"].parsed
             return value["not_before"].native, value["not_after"].native
     return None
@@ -213,29 +211,30 @@ class _Run:
 
     # --- per certificate -----------------------------------------------------------------------------------
 
-    def _ref(self, cert: x509.Certificate) -> dict[str, str]:
-        return {"certificate": _thumbprint(cert), "subject": _subject(cert)}
+    def _ref(self, cert: Certificate) -> dict[str, str]:
+        # the SHA-1 of the bytes received, never of a re-encoding
+        return {"certificate": cert.sha1_thumbprint, "subject": _subject(cert)}
 
-    def _signature(self, cert: x509.Certificate, issuer: x509.Certificate) -> CertificateCheck:
-        algorithm = cert["signature_algorithm"]
+    def _signature(self, cert: Certificate, issuer: Certificate) -> CertificateCheck:
+        algorithm = cert.asn1["signature_algorithm"]
         name = algorithm["algorithm"].native
-        signed = certificate_signed_bytes(cert)
+        signed = certificate_signed_bytes(cert.der)
         if signed is None:
             # RFC 5280 4.1.1.2: the outer signatureAlgorithm must be the one the issuer signed inside the TBS
             return CertificateCheck("signature", "failed",
                                     reason("signature_algorithm_mismatch", **self._ref(cert)))
-        if not self.policy.signature_algorithm_allowed(algorithm, self.at, issuer.public_key):
+        if not self.policy.signature_algorithm_allowed(algorithm, self.at, issuer.asn1.public_key):
             return CertificateCheck("signature", "failed",
                                     reason("algorithm_not_allowed", algorithm=name, **self._ref(cert)))
         try:
             # over the TBS as received: a re-encoding could differ from what the issuer signed
-            self.sig_validator.validate_signature(cert["signature_value"].native, signed, issuer.public_key,
+            self.sig_validator.validate_signature(cert.signature_value, signed, issuer.asn1.public_key,
                                                   algorithm)
         except Exception:  # InvalidSignature, or the default validator failing on a key it cannot load
             return CertificateCheck("signature", "failed", reason("bad_signature", **self._ref(cert)))
         return CertificateCheck("signature", "passed", detail=str(name))
 
-    def _validity(self, cert: x509.Certificate, bounds: list[datetime]) -> CertificateCheck:
+    def _validity(self, cert: Certificate, bounds: list[datetime]) -> CertificateCheck:
         not_before, not_after = _validity(cert)
         bounds += [not_before, not_after]
         if self.at + _TOLERANCE < not_before:
@@ -245,10 +244,10 @@ class _Run:
             return CertificateCheck("validity", "failed", reason("expired", not_after=not_after, **self._ref(cert)))
         return CertificateCheck("validity", "passed")
 
-    def _key_usage_period(self, cert: x509.Certificate, child: x509.Certificate | None,
+    def _key_usage_period(self, cert: Certificate, child: Certificate | None,
                           bounds: list[datetime]) -> CertificateCheck | None:
         period = _key_usage_period(cert)
-        if period is None or (child is None and cert.ca):
+        if period is None or (child is None and cert.asn1.ca):
             return None  # a CA key's period limits what it signs, not the use of its certificate
         start, end = period
         # the end-entity key is used now; a CA key was used when it signed the certificate below it
@@ -260,10 +259,10 @@ class _Run:
                 "private_key_usage_period_over", not_before=start or "-", not_after=end or "-", **self._ref(cert)))
         return CertificateCheck("private_key_usage_period", "passed")
 
-    def _key_usage(self, cert: x509.Certificate, is_target: bool) -> CertificateCheck | None:
-        usage = cert.key_usage_value
+    def _key_usage(self, cert: Certificate, is_target: bool) -> CertificateCheck | None:
+        usage = cert.asn1.key_usage_value
         if is_target:
-            if self.purpose != "signing" or cert.ca:
+            if self.purpose != "signing" or cert.asn1.ca:
                 return None  # a CA certificate validated on its own is not used to sign documents
             if usage is not None and not ({"digital_signature", "non_repudiation"} & set(usage.native)):
                 return CertificateCheck("key_usage", "failed", reason("key_usage_not_allowed", **self._ref(cert)))
@@ -272,26 +271,27 @@ class _Run:
             return CertificateCheck("key_usage", "failed", reason("ca_key_usage_missing", **self._ref(cert)))
         return CertificateCheck("key_usage", "passed")
 
-    def _ca(self, cert: x509.Certificate, below: Sequence[x509.Certificate]) -> CertificateCheck:
-        """basicConstraints of an issuer: cA, and pathLenConstraint against the CAs below it (RFC 5280 6.1.4)."""
-        if not cert.ca and not (cert["tbs_certificate"]["version"].native == "v1" and is_self_signed(cert)):
+    def _ca(self, cert: Certificate, below: Sequence[Certificate]) -> CertificateCheck:
+        """basicConstraints of an issuer: cA, and pathLenConstraint against the CAs below it (RFC 5280 6.1.4).
+        A version 1 self-issued certificate (it cannot carry basicConstraints) is taken as a CA."""
+        if not cert.asn1.ca and not (cert.version == 1 and cert.is_self_issued):
             return CertificateCheck("basic_constraints", "failed", reason("not_a_ca", **self._ref(cert)))
-        limit = cert.max_path_length
-        # non-self-issued intermediates between this CA and the end entity
-        intermediates = sum(1 for c in below[1:] if not c.self_issued)
+        limit = cert.asn1.max_path_length
+        # non-self-issued intermediates between this CA and the end entity (RFC 5280 6.1.4 (l))
+        intermediates = sum(1 for c in below[1:] if not c.is_self_issued)
         if limit is not None and intermediates > limit:
             return CertificateCheck("basic_constraints", "failed", reason(
                 "path_length_exceeded", limit=limit, **self._ref(cert)))
         return CertificateCheck("basic_constraints", "passed")
 
-    def _critical(self, cert: x509.Certificate) -> CertificateCheck:
-        unknown = sorted(str(x) for x in cert.critical_extensions - _SUPPORTED_CRITICAL)
+    def _critical(self, cert: Certificate) -> CertificateCheck:
+        unknown = sorted(str(x) for x in cert.asn1.critical_extensions - _SUPPORTED_CRITICAL)
         if unknown:
             return CertificateCheck("critical_extensions", "failed", reason(
                 "unknown_critical_extension", extensions=", ".join(unknown), **self._ref(cert)))
         return CertificateCheck("critical_extensions", "passed")
 
-    def _revocation(self, cert: x509.Certificate, issuer: x509.Certificate,
+    def _revocation(self, cert: Certificate, issuer: Certificate,
                     bounds: list[datetime]) -> tuple[CertificateCheck, RevocationStatus | None]:
         if self.mode == "off" or self.checker is None:
             return CertificateCheck("revocation", "skipped", detail="revocation checking is off"), None
@@ -368,32 +368,33 @@ class _Run:
                     (warnings if self.mode == "soft" else reasons).append(check.reason)
             if self.mode == "off":
                 warnings.append(reason("revocation_not_checked"))
-        infos = tuple(self._info(cert, checks[i], i, n, anchored) for i, cert in enumerate(certs))
-        return _Evaluation(PathReport(infos, worst_status(reasons), tuple(reasons), tuple(warnings)), bounds,
+        infos = tuple(self._info(cert, checks[i], i, n, candidate.end) for i, cert in enumerate(certs))
+        return _Evaluation(PathReport(infos, status_of(reasons), tuple(reasons), tuple(warnings)), bounds,
                            cacheable)
 
-    def _info(self, cert: x509.Certificate, checks: list[CertificateCheck], i: int, n: int,
-              anchored: bool) -> CertificateInfo:
+    def _info(self, cert: Certificate, checks: list[CertificateCheck], i: int, n: int,
+              end: str) -> CertificateInfo:
         not_before, not_after = _validity(cert)
-        role = "end_entity" if i == 0 else ("root" if i == n - 1 and (anchored or is_self_signed(cert))
+        # the last certificate is a root when the path ends at an anchor or at an untrusted root
+        role = "end_entity" if i == 0 else ("root" if i == n - 1 and end in ("anchor", "untrusted_root")
                                             else "intermediate")
         return CertificateInfo(
             subject=_subject(cert), issuer=_issuer(cert), serial=format(cert.serial_number, "X"),
-            sha1=_thumbprint(cert), sha256=hashlib.sha256(received_encoding(cert)).hexdigest().upper(),
+            sha1=cert.sha1_thumbprint, sha256=cert.sha256_fingerprint.upper(),
             not_before=not_before, not_after=not_after, role=role, checks=tuple(checks))  # type: ignore[arg-type]
 
-    def _pkix(self, certs: tuple[x509.Certificate, ...]) -> tuple[str | None, str]:
+    def _pkix(self, certs: tuple[Certificate, ...]) -> tuple[str | None, str]:
         """pyhanko-certvalidator's RFC 5280 section 6.1 run on this exact path (revocation is ours).
 
         The anchor given is the path's last certificate, which path building ends only on a certificate
         byte-identical to a trusted one; pyhanko takes the path as given (its trust manager, which matches roots by
         name and key, is consulted only by its own path builder, not used here)."""
-        anchor = certs[-1]
+        anchor = certs[-1].asn1
         context = ValidationContext(
             trust_roots=[anchor], moment=self.at, allow_fetching=False,
             revinfo_policy=CertRevTrustPolicy(NO_REVOCATION), algorithm_usage_policy=self.policy,
             signature_validator=self.sig_validator, time_tolerance=_TOLERANCE)
-        path = ValidationPath(CertTrustAnchor(anchor), list(reversed(certs[1:-1])), certs[0])
+        path = ValidationPath(CertTrustAnchor(anchor), [c.asn1 for c in reversed(certs[1:-1])], certs[0].asn1)
         try:
             _run_sync(lambda: async_validate_path(context, path))
         except (pv_errors.PathError, pv_errors.ValidationError) as exc:
@@ -420,10 +421,10 @@ def _run_sync(make_coroutine: Any) -> Any:
 def _issuer_fetcher(fetcher: Fetcher, cache: FetchCache | None):  # type: ignore[no-untyped-def]
     from signagent.x509.loading import load_certificates
 
-    def fetch(cert: x509.Certificate) -> list[x509.Certificate]:
-        found: list[x509.Certificate] = []
+    def fetch(cert: Certificate) -> list[Certificate]:
+        found: list[Certificate] = []
         try:
-            urls = [entry["access_location"].native for entry in cert.authority_information_access_value or []
+            urls = [entry["access_location"].native for entry in cert.asn1.authority_information_access_value or []
                     if entry["access_method"].native == "ca_issuers"
                     and entry["access_location"].name == "uniform_resource_identifier"]
         except _PARSE_ERRORS:
@@ -443,12 +444,12 @@ def _issuer_fetcher(fetcher: Fetcher, cache: FetchCache | None):  # type: ignore
                 except DownloadError:
                     continue
             try:
-                certs = [c.asn1 for c in load_certificates(data)]
+                certs = load_certificates(data)
             except SignAgentError:
                 continue
             if downloaded and cache is not None:
                 cache.store("cert", url, data)
-            found += [c for c in certs if name_key(c.subject) == name_key(cert.issuer)]
+            found += [c for c in certs if name_key(c.asn1.subject) == name_key(cert.asn1.issuer)]
             if found:
                 break
         return found
@@ -458,7 +459,10 @@ def _issuer_fetcher(fetcher: Fetcher, cache: FetchCache | None):  # type: ignore
 
 # ----------------------------------------------------------------------------------------------- result cache
 
-_RESULTS: OrderedDict[tuple[Any, ...], list[tuple[datetime, datetime, ValidationReport]]] = OrderedDict()
+# key -> [(low, high, report, fetcher)]: the caller's fetcher is held with its results, so that its id() (part of the
+# key) cannot be reused by another fetcher while they are remembered (a freed fetcher's VALID once answered for a
+# new one serving a bad OCSP response).
+_RESULTS: OrderedDict[tuple[Any, ...], list[tuple[datetime, datetime, ValidationReport, object]]] = OrderedDict()
 _RESULTS_SIZE = 512
 _RESULTS_LOCK = threading.Lock()  # the HTTP API validates from several threads
 _SIG_VALIDATOR = GostSignatureValidator()
@@ -501,15 +505,20 @@ def _window(bounds: list[datetime], at: datetime) -> tuple[datetime, datetime]:
 
 # ----------------------------------------------------------------------------------------------- entry point
 
-def validate(cert: object, *, trust_roots: Iterable[object], intermediates: Iterable[object] = (),
-             crls: Iterable[object] = (), at: datetime | None = None, offline: bool = False,
+def validate(cert: CertificateSource, *, trust_roots: Iterable[CertificateSource],
+             intermediates: Iterable[CertificateSource] = (), crls: Iterable[CrlSource] = (),
+             at: datetime | None = None, offline: bool = False,
              revocation: RevocationMode = "soft", fetcher: Fetcher | None = None,
              cache_dir: str | None = None, purpose: Literal["signing", "any"] = "signing",
              allow_foreign_algorithms: bool = False) -> ValidationReport:
     """Validate ``cert`` against ``trust_roots``; return a :class:`~signagent.trust.report.ValidationReport`.
 
-    Certificates may be signagent ``Certificate`` objects, asn1crypto certificates or encoded bytes; ``crls``
-    parsed CRLs or bytes. ``at``: validation time (default now; naive = UTC). ``offline``: never use the network
+    ``cert``, ``trust_roots`` and ``intermediates`` are :class:`signagent.x509.Certificate` objects, or their
+    encodings (DER, PEM, base64: read with :mod:`signagent.x509.loading`, strict DER required); an asn1crypto
+    certificate a caller still holds is read again from the bytes it was parsed from. ``crls`` are CRLs as
+    :func:`signagent.x509.load_crl` returns them (asn1crypto ``CertificateList``), or their encodings. Trust
+    anchors are exact: a path ends only at a certificate byte-identical to one of ``trust_roots``.
+    ``at``: validation time (default now; naive = UTC). ``offline``: never use the network
     (revocation data from ``crls`` and the on-disk cache only). ``revocation``: soft / hard / off.
     ``fetcher``: network access (default: an :class:`~signagent.trust.fetching.HttpFetcher` with a 5 s timeout).
     ``cache_dir``: on-disk cache of downloads (default under the user cache directory). ``purpose``: "signing"
@@ -520,8 +529,8 @@ def validate(cert: object, *, trust_roots: Iterable[object], intermediates: Iter
     :class:`~signagent.errors.CrlFormatError`) or a bad argument.
     """
     if revocation not in ("soft", "hard", "off"):
-        raise SignAgentError(f"revocation mode must be soft, hard or off, not {revocation!r}",
-                             message_ru="режим проверки отзыва: soft, hard или off")
+        raise InvalidInputError(f"revocation mode must be soft, hard or off, not {revocation!r:.40}",
+                                message_ru="режим проверки отзыва: soft, hard или off")
     trust_roots, intermediates, crls = list(trust_roots), list(intermediates), list(crls)
     when = _utc(at)
     # the result cache is keyed by the inputs' bytes, before any parsing: a repeated validation costs a few hashes
@@ -529,14 +538,14 @@ def validate(cert: object, *, trust_roots: Iterable[object], intermediates: Iter
            frozenset(map(_input_digest, intermediates)), frozenset(map(_input_digest, crls)),
            revocation, offline, purpose, allow_foreign_algorithms, cache_dir, id(fetcher) if fetcher else None)
     with _RESULTS_LOCK:
-        for low, high, cached in _RESULTS.get(key, ()):
-            if low <= when <= high:
+        for low, high, cached, holder in _RESULTS.get(key, ()):
+            if low <= when <= high and holder is fetcher:
                 _RESULTS.move_to_end(key)
                 return cached if cached.validated_at == when else replace(cached, validated_at=when)
 
-    target = _as_asn1(cert)
-    roots = [_as_asn1(c, "trust root") for c in trust_roots]
-    extra = [_as_asn1(c, "intermediate") for c in intermediates]
+    target = _as_certificate(cert)
+    roots = [_as_certificate(c, "trust root") for c in trust_roots]
+    extra = [_as_certificate(c, "intermediate") for c in intermediates]
     local_crls = [_as_crl(c) for c in crls]
 
     cache = FetchCache(cache_dir)
@@ -559,10 +568,9 @@ def validate(cert: object, *, trust_roots: Iterable[object], intermediates: Iter
         evaluations = [run.evaluate(c) for c in candidates]
     except _PARSE_ERRORS as exc:
         # the boundary: whatever value asn1crypto still cannot decode is malformed input, told in one line
-        raise CertificateFormatError(f"a certificate cannot be processed: {_one_line(exc)}",
-                                     message_ru="сертификат не удаётся обработать") from None
+        raise CertificateFormatError(situation="unprocessable", reason=_one_line(exc)) from None
     order = sorted(range(len(evaluations)), key=lambda i: (
-        status_rank(evaluations[i].report.status), len(evaluations[i].report.reasons),
+        rank(evaluations[i].report.status), len(evaluations[i].report.reasons),
         len(evaluations[i].report.certificates), i))
     best = evaluations[order[0]]
     report = ValidationReport(
@@ -577,7 +585,7 @@ def validate(cert: object, *, trust_roots: Iterable[object], intermediates: Iter
         low, high = _window(bounds, when)
         with _RESULTS_LOCK:
             windows = _RESULTS.setdefault(key, [])
-            windows.append((low, high, report))
+            windows.append((low, high, report, fetcher))
             del windows[:-8]  # a few time windows per input set are plenty
             _RESULTS.move_to_end(key)
             while len(_RESULTS) > _RESULTS_SIZE:

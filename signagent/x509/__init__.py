@@ -3,12 +3,14 @@
 * :mod:`.loading` -- :func:`load_certificates`, :func:`load_certificate`, :func:`load_certificates_file`,
   :func:`load_certificates_path` (file or directory), :func:`load_crl`, :func:`load_crls`, :func:`load_crl_file`;
 * :mod:`.certificate` -- :class:`Certificate` (names, serial, validity, thumbprints, algorithms, key, extensions,
-  ``identity``, ``problems``, ``is_signed_by``);
+  ``identity``, ``problems``, ``is_signed_by``, and the one self-signature notion: ``is_self_issued`` (names,
+  RFC 5280 3.2/6.1) and ``is_self_signed`` (self-issued and verified by its own key));
 * :mod:`.identity` -- :class:`QualifiedIdentity` and the owner-kind rule; :mod:`.checksums` -- ИНН, ОГРН,
   ОГРНИП, СНИЛС check digits;
 * :mod:`.signature` -- :func:`verify_signature` (GOST R 34.10-2012 256/512, GOST R 34.10-2001),
   :func:`crl_is_signed_by`, :func:`public_key_from_info`;
-* :mod:`.names`, :mod:`.extensions`, :mod:`.problems` -- the pieces the certificate is made of;
+* :mod:`.names`, :mod:`.extensions` -- the pieces the certificate is made of; certificate problems are
+  :class:`signagent.outcome.Reason` values with the ``field`` they concern;
 * :mod:`.builder` -- issuing certificates and CRLs (used by the test PKI; import it as a module).
 """
 
@@ -31,7 +33,6 @@ from .loading import (
     load_crls,
 )
 from .names import DistinguishedName, NameAttribute
-from .problems import Problem
 from .signature import crl_is_signed_by, public_key_from_info, signature_scheme, verify_signature
 
 __all__ = [
@@ -48,7 +49,6 @@ __all__ = [
     "KeyUsagePeriod",
     "LoadedCertificates",
     "NameAttribute",
-    "Problem",
     "QualifiedIdentity",
     "SkippedFile",
     "crl_is_signed_by",

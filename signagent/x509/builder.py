@@ -93,14 +93,14 @@ _LABELS = {
 # The tc26 256-bit sets and the 512-bit set C: OpenSSL's GOST engine omits digestParamSet for them and writes it
 # for the older CryptoPro sets and 512-bit A/B (RFC 9215 section 4 allows both; readers accept both).
 _NO_DIGEST_PARAM = {
-    "1.2.643.7.1.2.1.1.1",
-    "1.2.643.7.1.2.1.1.2",
-    "1.2.643.7.1.2.1.1.3",
-    "1.2.643.7.1.2.1.1.4",
-    "1.2.643.7.1.2.1.2.3",
+    oids.TC26_256_PARAMSET_A,
+    oids.TC26_256_PARAMSET_B,
+    oids.TC26_256_PARAMSET_C,
+    oids.TC26_256_PARAMSET_D,
+    oids.TC26_512_PARAMSET_C,
 }
 
-_ANY_POLICY = "2.5.29.32.0"
+_ANY_POLICY = oids.ANY_POLICY
 
 
 # --------------------------------------------------------------------------------------------------------------

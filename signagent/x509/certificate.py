@@ -41,11 +41,11 @@ from signagent.errors import (
     SignAgentError,
 )
 from signagent.gost import Curve, PublicKey, curve, streebog256
+from signagent.outcome import Reason
 
 from .extensions import ExtensionInfo, check_extension_framing, parse_extensions
 from .identity import IssuerSignTool, QualifiedIdentity, extract_identity
 from .names import DistinguishedName
-from .problems import Problem
 from .signature import certificate_signed_bytes, public_key_from_info, verify_signature
 
 __all__ = [
@@ -94,10 +94,6 @@ class CertificateNestingError(NestingTooDeepError, CertificateFormatError):
     """A certificate nested deeper than any genuine one (code ``nesting_too_deep``); a CertificateFormatError too."""
 
 
-def _format_error(message: str, message_ru: str) -> CertificateFormatError:
-    return CertificateFormatError(message, message_ru=message_ru)
-
-
 def _one_line(exc: BaseException) -> str:
     """The first line of an asn1crypto message, whitespace collapsed (its "while parsing ..." chain is noise)."""
     return " ".join(str(exc).split("\n")[0].split()) or type(exc).__name__
@@ -114,9 +110,8 @@ def check_certificate_der(der: bytes) -> None:
     check_der(der, what="the certificate", error=CertificateNotDerError, too_deep=CertificateNestingError)
     parts = sequence_elements(der, what="the certificate", error=CertificateNotDerError)
     if len(parts) > 3:  # fewer is simply malformed, and the parser says which field is missing
-        raise CertificateNotDerError(
-            f"the certificate is not DER: its outer SEQUENCE holds {len(parts)} elements, more than 3 (RFC 5280 4.1)",
-            message_ru=f"сертификат не в DER: внешняя SEQUENCE содержит {len(parts)} элементов вместо 3")
+        raise CertificateNotDerError(situation="outer_sequence", what="certificate", what_ru="сертификат",
+                                     count=len(parts), section="4.1")
 
 
 def _check_extension_values(cert: OpaqueCertificate) -> None:
@@ -133,8 +128,7 @@ def _check_structure(cert: x509.Certificate) -> None:
     tbs = cert["tbs_certificate"]
     version = tbs["version"].native
     if version not in ("v1", "v2", "v3"):
-        raise _format_error(f"unsupported certificate version {version!r}",
-                            message_ru=f"неподдерживаемая версия сертификата {version!r}")
+        raise CertificateFormatError(situation="version", version=repr(version))
     _ = tbs["serial_number"].native
     _ = tbs["signature"]["algorithm"].dotted
     _ = tbs["issuer"].chosen
@@ -142,8 +136,7 @@ def _check_structure(cert: x509.Certificate) -> None:
     for field in ("not_before", "not_after"):
         value = tbs["validity"][field].native
         if not isinstance(value, _dt.datetime):
-            raise _format_error(f"the validity {field} is not a date and time",
-                                message_ru="срок действия сертификата задан не датой")
+            raise CertificateFormatError(situation="validity", field=field)
     spki = tbs["subject_public_key_info"]
     _ = spki["algorithm"]["algorithm"].dotted
     _ = spki["public_key"].contents
@@ -207,11 +200,8 @@ class Certificate:
             raise
         except _PARSE_ERRORS as exc:
             if _looks_like_crl(der):
-                raise _format_error("this is a certificate revocation list (CRL), not a certificate",
-                                    message_ru="это список отзыва сертификатов (CRL), а не сертификат") from None
-            reason = _one_line(exc)
-            raise _format_error(f"malformed certificate: {reason}",
-                                message_ru=f"повреждённый сертификат: {reason}") from None
+                raise CertificateFormatError(situation="is_crl") from None
+            raise CertificateFormatError(situation="malformed", reason=_one_line(exc)) from None
         return self
 
     @classmethod
@@ -294,7 +284,7 @@ class Certificate:
     def is_valid_at(self, when: _dt.datetime) -> bool:
         """Is ``when`` (timezone-aware) within notBefore..notAfter inclusive?"""
         if when.tzinfo is None:
-            raise InvalidInputError("the time must be timezone-aware", message_ru="время должно содержать часовой пояс")
+            raise InvalidInputError(situation="naive_time")
         return self.not_before <= when <= self.not_after
 
     # -- fingerprints ---------------------------------------------------------------------------------------------
@@ -368,10 +358,7 @@ class Certificate:
         try:
             return public_key_from_info(self.public_key_info)
         except SignAgentError as exc:
-            raise CertificateFormatError(
-                f"the certificate's public key cannot be used: {exc.message}",
-                message_ru=f"открытый ключ сертификата непригоден: {exc.message_ru}",
-            ) from None
+            raise CertificateFormatError(situation="unusable_key", error=exc.message, error_ru=exc.message_ru) from None
 
     # -- extensions -----------------------------------------------------------------------------------------------
 
@@ -402,19 +389,19 @@ class Certificate:
     @property
     def key_usage(self) -> frozenset[str] | None:
         """keyUsage bits by name (``digital_signature``, ``non_repudiation``, ``key_cert_sign``...), None if absent."""
-        parsed = self._parsed("2.5.29.15")
+        parsed = self._parsed(oids.EXT_KEY_USAGE)
         return frozenset(parsed.native) if parsed is not None else None
 
     @property
     def extended_key_usage(self) -> tuple[str, ...] | None:
         """extKeyUsage purposes as dotted OIDs, None if absent."""
-        parsed = self._parsed("2.5.29.37")
+        parsed = self._parsed(oids.EXT_EXTENDED_KEY_USAGE)
         return tuple(p.dotted for p in parsed) if parsed is not None else None
 
     @property
     def basic_constraints(self) -> BasicConstraints | None:
         """basicConstraints, None if absent."""
-        parsed = self._parsed("2.5.29.19")
+        parsed = self._parsed(oids.EXT_BASIC_CONSTRAINTS)
         if parsed is None:
             return None
         return BasicConstraints(bool(parsed["ca"].native), parsed["path_len_constraint"].native)
@@ -428,25 +415,25 @@ class Certificate:
     @property
     def subject_key_identifier(self) -> bytes | None:
         """subjectKeyIdentifier, None if absent."""
-        parsed = self._parsed("2.5.29.14")
+        parsed = self._parsed(oids.EXT_SUBJECT_KEY_IDENTIFIER)
         return parsed.native if parsed is not None else None
 
     @property
     def authority_key_identifier(self) -> bytes | None:
         """The keyIdentifier of authorityKeyIdentifier, None if absent."""
-        parsed = self._parsed("2.5.29.35")
+        parsed = self._parsed(oids.EXT_AUTHORITY_KEY_IDENTIFIER)
         return parsed["key_identifier"].native if parsed is not None else None
 
     @property
     def authority_cert_serial(self) -> int | None:
         """authorityKeyIdentifier.authorityCertSerialNumber (CryptoPro CAs fill it), None if absent."""
-        parsed = self._parsed("2.5.29.35")
+        parsed = self._parsed(oids.EXT_AUTHORITY_KEY_IDENTIFIER)
         return parsed["authority_cert_serial_number"].native if parsed is not None else None
 
     @property
     def crl_distribution_urls(self) -> tuple[str, ...]:
         """URLs of the cRLDistributionPoints full names (URI general names only)."""
-        parsed = self._parsed("2.5.29.31")
+        parsed = self._parsed(oids.EXT_CRL_DISTRIBUTION_POINTS)
         urls: list[str] = []
         for point in parsed or ():
             name = point["distribution_point"]
@@ -457,7 +444,7 @@ class Certificate:
         return tuple(urls)
 
     def _access_urls(self, method: str) -> tuple[str, ...]:
-        parsed = self._parsed("1.3.6.1.5.5.7.1.1")
+        parsed = self._parsed(oids.EXT_AUTHORITY_INFO_ACCESS)
         return tuple(
             d["access_location"].native
             for d in parsed or ()
@@ -477,13 +464,13 @@ class Certificate:
     @property
     def policy_oids(self) -> tuple[str, ...]:
         """certificatePolicies identifiers as dotted OIDs (anyPolicy is 2.5.29.32.0)."""
-        parsed = self._parsed("2.5.29.32")
+        parsed = self._parsed(oids.EXT_CERTIFICATE_POLICIES)
         return tuple(p["policy_identifier"].dotted for p in parsed or ())
 
     @property
     def private_key_usage_period(self) -> KeyUsagePeriod | None:
         """privateKeyUsagePeriod, None if absent."""
-        parsed = self._parsed("2.5.29.16")
+        parsed = self._parsed(oids.EXT_PRIVATE_KEY_USAGE_PERIOD)
         if parsed is None:
             return None
         return KeyUsagePeriod(parsed["not_before"].native, parsed["not_after"].native)
@@ -513,7 +500,8 @@ class Certificate:
 
     @property
     def is_self_issued(self) -> bool:
-        """Subject and issuer names are equal (RFC 5280 section 3.3; names compared as section 7.1 says)."""
+        """Subject and issuer names are equal (RFC 5280 sections 3.2 and 6.1; compared as section 7.1 says), whatever
+        key signed it (a CA's key-rollover certificate is self-issued, signed by its other key)."""
         return self._subject == self._issuer
 
     def is_signed_by(self, issuer: Certificate) -> bool:
@@ -530,7 +518,8 @@ class Certificate:
 
     @property
     def is_self_signed(self) -> bool:
-        """Self-issued and verifiable with its own key (False when the algorithm or key is not usable)."""
+        """Self-issued *and* its signature verifies with its own key over tbsCertificate as received (RFC 5280 6.2);
+        False when the algorithm or key cannot be used. The one notion the trust layer uses (roots, path ends)."""
         cached = self._cache.get("self_signed")
         if cached is None:
             try:
@@ -551,29 +540,30 @@ class Certificate:
         return cached  # type: ignore[return-value]
 
     @property
-    def problems(self) -> tuple[Problem, ...]:
-        """Everything flagged about this certificate: identity problems and extension problems."""
-        found: list[Problem] = list(self.identity.problems)
+    def problems(self) -> tuple[Reason, ...]:
+        """Everything flagged (never fatal) about this certificate, as reasons with the ``field`` they concern."""
+        found: list[Reason] = list(self.identity.problems)
         seen: set[str] = set()
         for ext in self.extensions:
             if ext.oid in seen:
-                found.append(Problem("extension_duplicate", ext.oid,
-                                     f"extension {ext.name} appears more than once (RFC 5280 section 4.2)",
-                                     f"расширение {ext.name} встречается более одного раза"))
+                found.append(Reason("extension_duplicate",
+                                    f"extension {ext.name} appears more than once (RFC 5280 section 4.2)",
+                                    f"расширение {ext.name} встречается более одного раза", field=ext.oid))
             seen.add(ext.oid)
             if ext.error is not None:
-                found.append(Problem("extension_malformed", ext.oid, f"extension {ext.name}: {ext.error}",
-                                     f"расширение {ext.name} не соответствует своей ASN.1-спецификации"))
+                found.append(Reason("extension_malformed", f"extension {ext.name}: {ext.error}",
+                                    f"расширение {ext.name} не соответствует своей ASN.1-спецификации",
+                                    field=ext.oid))
         for oid in self.unknown_critical_extensions:
-            found.append(Problem("unknown_critical_extension", oid,
-                                 f"critical extension {oid} is not understood",
-                                 f"критическое расширение {oid} не поддерживается"))
+            found.append(Reason("unknown_critical_extension", f"critical extension {oid} is not understood",
+                                f"критическое расширение {oid} не поддерживается", field=oid))
         inner = self._asn1["tbs_certificate"]["signature"]["algorithm"].dotted
         if not self.algorithms_match:
-            found.append(Problem("signature_algorithm_mismatch", "signature",
-                                 f"tbsCertificate names {inner} but the certificate is signed with "
-                                 f"{self.signature_algorithm.oid} or other parameters (RFC 5280 section 4.1.1.2)",
-                                 "алгоритм подписи в tbsCertificate не совпадает с алгоритмом подписи сертификата"))
+            found.append(Reason("signature_algorithm_mismatch",
+                                f"tbsCertificate names {inner} but the certificate is signed with "
+                                f"{self.signature_algorithm.oid} or other parameters (RFC 5280 section 4.1.1.2)",
+                                "алгоритм подписи в tbsCertificate не совпадает с алгоритмом подписи сертификата",
+                                field="signature"))
         return tuple(found)
 
     # -- identity of the object -----------------------------------------------------------------------------------

@@ -68,8 +68,7 @@ def _shape(value: str, lengths: tuple[int, ...]) -> str | None:
 
 def _require_body(body: str, length: int, what: str) -> None:
     if _shape(body, (length,)) is not None:
-        raise InvalidInputError(f"{what} body must be {length} ASCII digits, got {body!r}",
-                                message_ru=f"основа номера {what} должна состоять из {length} цифр")
+        raise InvalidInputError(situation="checksum_body", what=what, length=length, body=repr(body))
 
 
 def complete_inn10(body: str) -> str:

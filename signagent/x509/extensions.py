@@ -28,24 +28,24 @@ __all__ = ["PROCESSED_EXTENSIONS", "ExtensionInfo", "check_extension_framing", "
 #: Extensions whose meaning this project knows: RFC 5280 section 4.2 extensions that path validation
 #: (pyhanko-certvalidator and our checks) processes or that only carry information, and the Russian ones.
 PROCESSED_EXTENSIONS = frozenset({
-    "2.5.29.14",  # subjectKeyIdentifier
-    "2.5.29.15",  # keyUsage
-    "2.5.29.16",  # privateKeyUsagePeriod (qualified-profile.md 2.2: honoured when present)
-    "2.5.29.17",  # subjectAltName
-    "2.5.29.18",  # issuerAltName
-    "2.5.29.19",  # basicConstraints
-    "2.5.29.30",  # nameConstraints
-    "2.5.29.31",  # cRLDistributionPoints
-    "2.5.29.32",  # certificatePolicies
-    "2.5.29.33",  # policyMappings
-    "2.5.29.35",  # authorityKeyIdentifier
-    "2.5.29.36",  # policyConstraints
-    "2.5.29.37",  # extKeyUsage
-    "2.5.29.46",  # freshestCRL
-    "2.5.29.54",  # inhibitAnyPolicy
-    "1.3.6.1.5.5.7.1.1",  # authorityInfoAccess
-    "1.3.6.1.5.5.7.1.11",  # subjectInfoAccess
-    "1.3.6.1.5.5.7.48.1.5",  # id-pkix-ocsp-nocheck (RFC 6960 section 4.2.2.2.1)
+    oids.EXT_SUBJECT_KEY_IDENTIFIER,  # subjectKeyIdentifier
+    oids.EXT_KEY_USAGE,  # keyUsage
+    oids.EXT_PRIVATE_KEY_USAGE_PERIOD,  # privateKeyUsagePeriod (qualified-profile.md 2.2: honoured when present)
+    oids.EXT_SUBJECT_ALT_NAME,  # subjectAltName
+    oids.EXT_ISSUER_ALT_NAME,  # issuerAltName
+    oids.EXT_BASIC_CONSTRAINTS,  # basicConstraints
+    oids.EXT_NAME_CONSTRAINTS,  # nameConstraints
+    oids.EXT_CRL_DISTRIBUTION_POINTS,  # cRLDistributionPoints
+    oids.EXT_CERTIFICATE_POLICIES,  # certificatePolicies
+    oids.EXT_POLICY_MAPPINGS,  # policyMappings
+    oids.EXT_AUTHORITY_KEY_IDENTIFIER,  # authorityKeyIdentifier
+    oids.EXT_POLICY_CONSTRAINTS,  # policyConstraints
+    oids.EXT_EXTENDED_KEY_USAGE,  # extKeyUsage
+    oids.EXT_FRESHEST_CRL,  # freshestCRL
+    oids.EXT_INHIBIT_ANY_POLICY,  # inhibitAnyPolicy
+    oids.EXT_AUTHORITY_INFO_ACCESS,  # authorityInfoAccess
+    oids.EXT_SUBJECT_INFO_ACCESS,  # subjectInfoAccess
+    oids.EXT_OCSP_NO_CHECK,  # id-pkix-ocsp-nocheck (RFC 6960 section 4.2.2.2.1)
     oids.SUBJECT_SIGN_TOOL,
     oids.ISSUER_SIGN_TOOL,
     oids.IDENTIFICATION_KIND,

@@ -30,9 +30,9 @@ from typing import TYPE_CHECKING
 
 from signagent.asn1 import oids
 from signagent.asn1.integers import int_text
+from signagent.outcome import Reason
 
 from .checksums import check_inn10, check_inn12, check_ogrn, check_ogrnip, check_snils
-from .problems import Problem
 
 if TYPE_CHECKING:
     from .certificate import Certificate
@@ -110,7 +110,7 @@ class QualifiedIdentity:
     private_key_not_after: _dt.datetime | None
     owner_kind: str  # a key of OWNER_KINDS
     names_person: bool  # a natural person is named (СНИЛС or surname present)
-    problems: tuple[Problem, ...]
+    problems: tuple[Reason, ...]
 
     @property
     def identification_kind_meaning(self) -> tuple[str, str] | None:
@@ -144,7 +144,7 @@ def _shown(value: str) -> str:
     return repr(value) if len(value) <= 40 else repr(value[:40]) + "..."
 
 
-def _problem(field: str, kind: str, value: str, expected_length: str | None = None) -> Problem:
+def _problem(field: str, kind: str, value: str, expected_length: str | None = None) -> Reason:
     en, ru = _FIELD_LABELS[field]
     length = expected_length or _LENGTHS[field]
     if kind == "not_digits":
@@ -158,7 +158,7 @@ def _problem(field: str, kind: str, value: str, expected_length: str | None = No
     else:
         message = f"{en} {value} has a wrong check digit"
         message_ru = f"{ru} {value}: неверное контрольное число"
-    return Problem(f"{field}_{kind}", field, message, message_ru)
+    return Reason(f"{field}_{kind}", message, message_ru, field=field)
 
 
 def _split_given_names(given_names: str | None) -> tuple[str | None, str | None]:
@@ -172,7 +172,7 @@ def _split_given_names(given_names: str | None) -> tuple[str | None, str | None]
     return None, None
 
 
-def _classify_inn(inn: str | None, problems: list[Problem]) -> tuple[str | None, str | None, str | None]:
+def _classify_inn(inn: str | None, problems: list[Reason]) -> tuple[str | None, str | None, str | None]:
     """(inn_kind, personal INN, organisation INN) of the INN attribute, flagging what is wrong with it."""
     if inn is None:
         return None, None, None
@@ -196,7 +196,7 @@ def _classify_inn(inn: str | None, problems: list[Problem]) -> tuple[str | None,
     return "personal", inn, None
 
 
-def _check(field: str, value: str | None, checker: Callable[[str], str | None], problems: list[Problem]) -> None:
+def _check(field: str, value: str | None, checker: Callable[[str], str | None], problems: list[Reason]) -> None:
     if value is None:
         return
     kind = checker(value)
@@ -207,7 +207,7 @@ def _check(field: str, value: str | None, checker: Callable[[str], str | None], 
 def extract_identity(cert: Certificate) -> QualifiedIdentity:
     """The qualified identity of ``cert``'s subject, with every problem found flagged (never raised)."""
     name = cert.subject
-    problems: list[Problem] = []
+    problems: list[Reason] = []
 
     ogrn = name.get(oids.OGRN)
     ogrnip = name.get(oids.OGRNIP)
@@ -221,8 +221,8 @@ def extract_identity(cert: Certificate) -> QualifiedIdentity:
     inn_kind, personal_inn, legacy_org_inn = _classify_inn(inn, problems)
     organization_inn = innle or legacy_org_inn
 
-    surname = name.get("2.5.4.4")
-    given_names = name.get("2.5.4.42")
+    surname = name.get(oids.ATTR_SURNAME)
+    given_names = name.get(oids.ATTR_GIVEN_NAME)
     given_name, patronymic = _split_given_names(given_names)
     names_person = snils is not None or surname is not None
 
@@ -235,7 +235,7 @@ def extract_identity(cert: Certificate) -> QualifiedIdentity:
     else:
         owner_kind = "unknown"
 
-    common_name = name.get("2.5.4.3")
+    common_name = name.get(oids.ATTR_COMMON_NAME)
     if surname and given_names:
         full_name: str | None = f"{surname} {given_names}"
     elif surname:
@@ -250,9 +250,9 @@ def extract_identity(cert: Certificate) -> QualifiedIdentity:
         # The INTEGER is unbounded on the wire: shown through int_text (str() fails beyond 4,300 digits), and kept
         # only when it is an ordinary number, so that to_dict() stays JSON-ready.
         shown = int_text(kind_value)
-        problems.append(Problem("identification_kind_unknown", "identification_kind",
-                                f"identificationKind {shown} is not one of 0-3",
-                                f"identificationKind {shown} не входит в допустимые значения 0-3"))
+        problems.append(Reason("identification_kind_unknown", f"identificationKind {shown} is not one of 0-3",
+                               f"identificationKind {shown} не входит в допустимые значения 0-3",
+                               field="identification_kind"))
         if kind_value.bit_length() > 63:
             kind_value = None
 
@@ -265,14 +265,14 @@ def extract_identity(cert: Certificate) -> QualifiedIdentity:
         given_name=given_name,
         patronymic=patronymic,
         full_name=full_name,
-        title=name.get("2.5.4.12"),
-        organization=name.get("2.5.4.10"),
-        unit=name.get("2.5.4.11"),
-        country=name.get("2.5.4.6"),
-        region=name.get("2.5.4.8"),
-        locality=name.get("2.5.4.7"),
-        street=name.get("2.5.4.9"),
-        email=name.get("1.2.840.113549.1.9.1"),
+        title=name.get(oids.ATTR_TITLE),
+        organization=name.get(oids.ATTR_ORGANIZATION),
+        unit=name.get(oids.ATTR_ORGANIZATIONAL_UNIT),
+        country=name.get(oids.ATTR_COUNTRY),
+        region=name.get(oids.ATTR_STATE_OR_PROVINCE),
+        locality=name.get(oids.ATTR_LOCALITY),
+        street=name.get(oids.ATTR_STREET_ADDRESS),
+        email=name.get(oids.ATTR_EMAIL_ADDRESS),
         ogrn=ogrn,
         ogrnip=ogrnip,
         inn=inn,

@@ -169,8 +169,7 @@ def _split_der(data: bytes, kind: _Kind, *, allow_trailing: bool = False) -> lis
             # or CRL, which must be DER (RFC 5280 section 4.1).
             if offset != 0 or kind is not _CERT or len(data) <= header or data[header] != _OID:
                 not_der = CertificateNotDerError if kind is _CERT else CrlNotDerError
-                raise not_der(f"BER indefinite length at offset {offset}: a {kind.what} must be DER",
-                              message_ru=f"неопределённая длина BER по смещению {offset}: требуется DER")
+                raise not_der(situation="indefinite_length", offset=offset, what=kind.what)
             return [data]
         end = offset + header + length
         if end > len(data):
@@ -257,8 +256,7 @@ def _binary_forms(data: bytes, kind: _Kind, labels: frozenset[str], bundle_label
 def _as_bytes(data: object, kind: _Kind) -> bytes:
     if isinstance(data, bytes | bytearray | memoryview):
         return bytes(data)
-    raise InvalidTypeError(f"{kind.what} data must be bytes, not {type(data).__name__}",
-                           message_ru="данные должны быть байтовой строкой")
+    raise InvalidTypeError(situation="not_bytes", what=kind.what, type=type(data).__name__)
 
 
 # -- certificates ---------------------------------------------------------------------------------------------------
@@ -314,7 +312,7 @@ def load_certificate(data: bytes) -> Certificate:
 
 
 def _read_capped(path: str | os.PathLike[str], kind: _Kind) -> bytes:
-    return read_capped(path, kind.limit, kind.what, kind.fail)
+    return read_capped(path, kind.limit, kind.what, kind.error)
 
 
 def _with_path(exc: SignAgentError, path: str | os.PathLike[str]) -> SignAgentError:
@@ -344,8 +342,7 @@ def load_certificates_path(path: str | os.PathLike[str]) -> LoadedCertificates:
     try:
         entries = sorted(p.iterdir())
     except OSError as exc:
-        raise FileAccessError(f"{p}: {exc.strerror or exc}", message_ru=f"{p}: нет доступа к каталогу",
-                              path=p) from None
+        raise FileAccessError(situation="directory_unreadable", path=p, error=exc.strerror or exc) from None
     found: list[Certificate] = []
     seen: set[bytes] = set()
     skipped: list[SkippedFile] = []
@@ -363,8 +360,7 @@ def load_certificates_path(path: str | os.PathLike[str]) -> LoadedCertificates:
                 found.append(cert)
     if not found:
         detail = "; ".join(s.reason for s in skipped[:5]) or "the directory is empty"
-        raise CertificateFormatError(f"{p}: no certificates in the directory ({detail})",
-                                     message_ru=f"{p}: в каталоге нет сертификатов", path=p)
+        raise CertificateFormatError(situation="empty_directory", path=p, detail=detail)
     return LoadedCertificates(found, skipped)
 
 
@@ -382,8 +378,8 @@ def _check_crl_der(der: bytes) -> None:
     check_der(der, what="the CRL", error=CrlNotDerError, too_deep=CrlNestingError)
     parts = sequence_elements(der, what="the CRL", error=CrlNotDerError)
     if len(parts) > 3:  # fewer is simply malformed, and the parser says which field is missing
-        raise CrlNotDerError(f"the CRL is not DER: its outer SEQUENCE holds {len(parts)} elements, more than 3",
-                             message_ru=f"список отзыва не в DER: внешняя SEQUENCE содержит {len(parts)} элементов")
+        raise CrlNotDerError(situation="outer_sequence", what="CRL", what_ru="список отзыва", count=len(parts),
+                             section="5.1")
     if len(parts) < 3 or parts[0][:1] != b"\x30":
         return  # not a CRL at all: the parser says what is wrong
     tbs = sequence_elements(parts[0], what="the CRL", error=CrlNotDerError)

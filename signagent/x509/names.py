@@ -22,12 +22,13 @@ from typing import ClassVar
 from asn1crypto import core, x509
 
 import signagent.asn1  # noqa: F401  -- registers the Russian attributes with asn1crypto
+from signagent.asn1 import oids
 
 __all__ = ["DistinguishedName", "NameAttribute"]
 
 # Attribute types asn1crypto does not name; kept local rather than patched into asn1crypto's tables.
 _EXTRA_NAMES = {
-    "1.2.840.113549.1.9.2": "unstructured_name",  # PKCS #9; Минцифры certificates name the information system here
+    oids.ATTR_UNSTRUCTURED_NAME: "unstructured_name",  # PKCS #9; Минцифры certificates name the information system here
 }
 
 # Short labels for the one-line form: RFC 4514 section 3 keywords, and the forms CryptoPro shows for the rest.

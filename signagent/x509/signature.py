@@ -90,8 +90,7 @@ def _algorithm_oid(signature_algorithm: algos.SignedDigestAlgorithm | str) -> st
     try:
         return signature_algorithm["algorithm"].dotted
     except _PARSE_ERRORS as exc:
-        raise UnknownAlgorithmError(f"unreadable signature algorithm identifier: {exc}",
-                                    message_ru="не удаётся прочитать идентификатор алгоритма подписи") from None
+        raise UnknownAlgorithmError(situation="unreadable_signature_algorithm", error=exc) from None
 
 
 def signature_scheme(signature_algorithm: algos.SignedDigestAlgorithm | str) -> SignatureScheme:
@@ -99,11 +98,7 @@ def signature_scheme(signature_algorithm: algos.SignedDigestAlgorithm | str) -> 
     oid = _algorithm_oid(signature_algorithm)
     scheme = _SCHEMES.get(oid)
     if scheme is None:
-        raise UnknownAlgorithmError(
-            f"signature algorithm {oid} is not a GOST algorithm signagent verifies",
-            message_ru=f"алгоритм подписи {oid} не является поддерживаемым алгоритмом ГОСТ",
-            algorithm=oid,
-        )
+        raise UnknownAlgorithmError(situation="not_gost_signature", algorithm=oid)
     return scheme
 
 
@@ -111,8 +106,7 @@ def _key_oid(public_key_info: keys.PublicKeyInfo) -> str:
     try:
         return public_key_info["algorithm"]["algorithm"].dotted
     except _PARSE_ERRORS as exc:
-        raise InvalidKeyError(f"unreadable public key algorithm: {exc}",
-                              message_ru="не удаётся прочитать алгоритм открытого ключа") from None
+        raise InvalidKeyError(situation="unreadable_algorithm", error=exc) from None
 
 
 def public_key_from_info(public_key_info: keys.PublicKeyInfo) -> PublicKey:
@@ -124,32 +118,22 @@ def public_key_from_info(public_key_info: keys.PublicKeyInfo) -> PublicKey:
     """
     key_oid = _key_oid(public_key_info)
     if key_oid not in _KEY_NAMES:
-        raise UnknownAlgorithmError(
-            f"the public key algorithm {key_oid} is not GOST R 34.10",
-            message_ru=f"алгоритм открытого ключа {key_oid} не является ГОСТ Р 34.10",
-            algorithm=key_oid,
-        )
+        raise UnknownAlgorithmError(situation="not_gost_key", algorithm=key_oid)
     try:
         params = public_key_info["algorithm"]["parameters"]
         param_set = params["public_key_param_set"].dotted if params.native is not None else None
     except _PARSE_ERRORS as exc:
-        raise InvalidKeyError(f"unreadable GOST key parameters: {exc}",
-                              message_ru="не удаётся прочитать параметры ключа ГОСТ") from None
+        raise InvalidKeyError(situation="unreadable_parameters", error=exc) from None
     if param_set is None:
-        raise InvalidKeyError("the GOST public key has no parameters (publicKeyParamSet is required)",
-                              message_ru="у открытого ключа ГОСТ нет параметров (publicKeyParamSet)")
+        raise InvalidKeyError(situation="no_parameters")
     c = curve(param_set)
     expected = 64 if key_oid == oids.GOST2012_512 else 32
     if c.size != expected:
-        raise InvalidKeyError(
-            f"a {_KEY_NAMES[key_oid]} key cannot use the {c.bits}-bit parameter set {param_set}",
-            message_ru=f"ключ {_KEY_NAMES[key_oid]} не может использовать {c.bits}-битный набор параметров {param_set}",
-        )
+        raise InvalidKeyError(situation="parameter_size", key=_KEY_NAMES[key_oid], bits=c.bits, param_set=param_set)
     try:
         raw = public_key_info["public_key"].parsed.native
     except _PARSE_ERRORS as exc:
-        raise InvalidKeyError(f"the GOST public key is not an OCTET STRING inside the BIT STRING: {exc}",
-                              message_ru="открытый ключ ГОСТ не является OCTET STRING внутри BIT STRING") from None
+        raise InvalidKeyError(situation="not_octet_string", error=exc) from None
     return PublicKey.from_bytes(c, raw)
 
 
@@ -182,10 +166,7 @@ def verify_signature(data: bytes, signature_algorithm: algos.SignedDigestAlgorit
     key_oid = _key_oid(public_key_info)
     if key_oid != scheme.key_oid:
         key_name = _KEY_NAMES.get(key_oid, key_oid)
-        raise UnknownAlgorithmError(
-            f"signature algorithm {scheme.name} does not fit a {key_name} key",
-            message_ru=f"алгоритм подписи {scheme.name} не соответствует ключу {key_name}",
-        )
+        raise UnknownAlgorithmError(situation="key_mismatch", algorithm=scheme.name, key=key_name)
     key = public_key_from_info(public_key_info)
     if len(signature) != 2 * scheme.size:
         return False

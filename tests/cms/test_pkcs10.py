@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from asn1crypto import algos, core, csr, keys, x509
 
-from signagent.cms import keyfile, pkcs10
+from signagent.cms import pkcs10
 from signagent.cms.pkcs10 import RequestFormatError
+from signagent.cms.signer import HostHashing
 from signagent.errors import InvalidSignatureFormatError, InvalidTypeError, UnknownAlgorithmError
 from signagent.gost import PrivateKey
+from signagent.pkcs8 import keyfile
 from signagent.x509 import builder as b
 from tests.conftest import require
 from tests.oracles import openssl_gost as ossl
@@ -35,7 +37,7 @@ def _oracle() -> None:
     require(ossl.available() and ossl.openssl_binary(), f"OpenSSL with the GOST engine: {ossl.reason()}")
 
 
-class FixedK:
+class FixedK(HostHashing):
     """A signer with the nonce k of the standard's example (known-answer tests only)."""
 
     def __init__(self, key: PrivateKey, k: int) -> None:
@@ -153,7 +155,7 @@ def test_pem_der_and_bare_base64_inputs(request_der: bytes) -> None:
 def test_signer_protocol_and_faulty_signer() -> None:
     key = PrivateKey.generate("tc26-512-A")
 
-    class TokenLike:
+    class TokenLike(HostHashing):
         def public_key(self):
             return key.public_key()
 

@@ -141,5 +141,8 @@ def test_signer_returning_a_wrong_length_is_refused(pki) -> None:
         def sign_digest(self, digest: bytes) -> bytes:
             return b"\x01" * 10
 
+        def sign_message(self, message: bytes) -> bytes:
+            return b"\x01" * 10
+
     with pytest.raises(CmsSigningError):
         sign(b"x", Broken())

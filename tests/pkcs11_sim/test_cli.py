@@ -134,7 +134,7 @@ def test_provision_then_sign_through_the_engine(sim, capsys) -> None:
     slot = SimRoot(sim.dir).find("head").slot_id  # type: ignore[attr-defined]
     s = engine.open_session(slot, C.CKF_SERIAL_SESSION)
     engine.login(s, C.CKU_USER, PIN.encode())
-    key_id = bytes.fromhex(out["key_id"])
+    key_id = bytes.fromhex(out["cka_id"])
     handles = {}
     for cls in (C.CKO_PRIVATE_KEY, C.CKO_CERTIFICATE):
         engine.find_objects_init(s, [(C.CKA_CLASS, ulong(cls)), (C.CKA_ID, key_id)])

@@ -183,7 +183,7 @@ def lib(path: str):
     require(PyKCS11 is not None, "PyKCS11 (pip install -e .[test])")
     lib = PyKCS11.PyKCS11Lib()
     # no cyclic collection inside PyKCS11's load lock: a PyKCS11Lib freed there would deadlock on it (see
-    # signagent.tokens.pkcs11._gc_paused)
+    # signagent.tokens.pkcs11.guards.gc_paused)
     gc.disable()
     try:
         lib.load(path)

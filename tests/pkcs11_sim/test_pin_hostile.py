@@ -271,7 +271,7 @@ def _head_public_key(store: TokenStore) -> bytes:
 
 
 def test_provision_keeps_the_key_in_the_token_only(tmp_path: Path, loose_umask: None, capsys) -> None:
-    from signagent.cms.keyfile import load_private_key
+    from signagent.pkcs8.keyfile import load_private_key
 
     sim = tmp_path / "sim"
     assert main(["--dir", str(sim), "provision", "--label", "Head", "--pin", PIN.decode(), "--so-pin",
@@ -387,7 +387,7 @@ def test_the_help_says_the_pin_option_is_visible(capsys) -> None:
 
 
 def test_an_encrypted_key_is_imported_with_its_password_file(tmp_path: Path, capsys, monkeypatch) -> None:
-    from signagent.cms.keyfile import private_key_pem
+    from signagent.pkcs8.keyfile import private_key_pem
 
     monkeypatch.delenv("PKCS11_SIM_KEY_PASSWORD", raising=False)
     SimRoot(tmp_path / "sim").create("t", SO_PIN, PIN, kdf_log2_n=FAST)

@@ -13,6 +13,7 @@ from pkcs11_sim.store import SimRoot
 from signagent.service import inventory as inv
 from signagent.service import sources as src
 from signagent.testpki import generate
+from signagent.tokens import discovery
 from signagent.tokens.errors import TokenRemovedError
 from signagent.tokens.protocol import cert_id_of
 from signagent.x509 import Certificate
@@ -159,7 +160,7 @@ def test_missing_module_is_an_error_not_a_crash(sim, tmp_path) -> None:
     ("0000", "", False),
 ])
 def test_same_serial(a: str, b: str, same: bool) -> None:
-    assert src.same_serial(a, b) is same and src.same_serial(b, a) is same
+    assert discovery.same_serial(a, b) is same and discovery.same_serial(b, a) is same
 
 
 def test_no_pcsc_service_is_a_status_not_an_error(sim, tmp_path, monkeypatch) -> None:

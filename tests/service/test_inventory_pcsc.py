@@ -32,8 +32,9 @@ from signagent.gost import streebog256, streebog512
 from signagent.service import inventory as inv
 from signagent.service import sources as src
 from signagent.testpki import TestPKI, generate
-from signagent.tokens import pkcs11
+from signagent.tokens import discovery, pkcs11
 from signagent.tokens.errors import PinIncorrectError
+from signagent.tokens.pkcs11 import discovery as module_paths
 from signagent.tokens.pkcs15 import Pkcs15Token
 from signagent.tokens.protocol import StaticPinProvider, cert_id_of
 from signagent.x509 import Certificate
@@ -96,7 +97,7 @@ def card(pcscd: None, world: World) -> Iterator[World]:  # noqa: F811
 @pytest.fixture
 def no_vendor_modules(monkeypatch: pytest.MonkeyPatch) -> None:
     """A machine where no vendor module is installed at the usual paths (this one has OpenSC's)."""
-    monkeypatch.setattr(pkcs11, "default_module_paths", lambda platform=None: [])
+    monkeypatch.setattr(module_paths, "default_module_paths", lambda platform=None: [])
     assert pkcs11.discover_modules() == []
 
 
@@ -104,7 +105,8 @@ def _mine(entries: tuple[inv.InventoryEntry, ...], world: World) -> list[inv.Inv
     return [e for e in entries if e.id == world.cert_id]
 
 
-def _reader_errors(errors: tuple[src.SourceError, ...] | list[src.SourceError]) -> list[src.SourceError]:
+def _reader_errors(errors: tuple[discovery.SourceError, ...] | list[discovery.SourceError]
+                   ) -> list[discovery.SourceError]:
     return [e for e in errors if e.location == READER_NAME]
 
 
@@ -112,7 +114,7 @@ def _reader_errors(errors: tuple[src.SourceError, ...] | list[src.SourceError]) 
 def test_card_is_a_source_of_its_own(card: World, no_vendor_modules: None) -> None:
     found = src.discover_sources(keys_dir=card.keys_dir)
     try:
-        assert found.modules == [] and found.errors == [] and found.pcsc == src.PcscStatus(True)
+        assert found.modules == [] and found.errors == [] and found.pcsc == discovery.PcscStatus(True)
         assert _reader_errors(found.card_errors) == []
         (source,) = [t for t in found.tokens if isinstance(t, Pkcs15Token) and t.reader == READER_NAME]
         assert (source.label, source.serial, source.model) == ("p15-inventory", card.made.store.serial, SIM_MODEL)
@@ -149,11 +151,12 @@ def test_signing_through_the_inventory_source(card: World, no_vendor_modules: No
     hasher = streebog256 if key.curve.size == 32 else streebog512
     digest = hasher(b"registration request").digest()
     full = card.made.store.pin_status("user")["max_tries"]
+    (entry,) = [e for e in source.certificates() if e.cert_id == card.cert_id]
     with pytest.raises(PinIncorrectError) as err:  # a wrong PIN: typed, with the tries left the card reports
-        source.sign_digest(card.cert_id, digest, StaticPinProvider(b"00000000"))
+        source.sign_digest_with_key(entry.key, digest, StaticPinProvider(b"00000000"))
     assert err.value.tries_left == full - 1
     pins = StaticPinProvider(PIN)
-    signature = source.sign_digest(card.cert_id, digest, pins)
+    signature = source.sign_digest_with_key(entry.key, digest, pins)
     assert pins.calls == 1 and len(signature) == 2 * key.curve.size
     assert key.verify_digest(digest, signature)
     assert not key.verify_digest(hasher(b"another").digest(), signature)
@@ -173,7 +176,7 @@ def test_real_discovery_lists_the_card_once(card: World) -> None:
     found = src.discover_sources(keys_dir=card.keys_dir)
     try:
         same = [t for t in found.tokens if not isinstance(t, Pkcs15Token)
-                and src.same_serial(t.serial, card.made.store.serial)]
+                and discovery.same_serial(t.serial, card.made.store.serial)]
         result = inv.build_inventory(found.tokens)
     finally:
         found.close()
@@ -191,7 +194,7 @@ def test_opensc_seeing_the_token_without_its_certificates_is_replaced(card: Worl
     opensc = next((p for p in OPENSC_PATHS if os.path.isfile(p)), None)
     require(opensc, "OpenSC's opensc-pkcs11.so (Debian package opensc)")
     monkeypatch.setenv("OPENSC_CONF", str(_opensc_conf(tmp_path)))
-    monkeypatch.setattr(pkcs11, "default_module_paths", lambda platform=None: [opensc])
+    monkeypatch.setattr(module_paths, "default_module_paths", lambda platform=None: [opensc])
     before = locale.setlocale(locale.LC_ALL)
     view = src.list_tokens()
     (row,) = [m for m in view["modules"] if m["path"] == opensc]
@@ -267,7 +270,7 @@ def test_pulled_out_card_is_forgotten_without_an_error(card: World, no_vendor_mo
     # The next inventory no longer has the card, and says nothing about it.
     result = inv.collect_inventory(use_trust_store=False, keys_dir=card.keys_dir)
     assert _mine(result.entries, card) == [] and _reader_errors(result.errors) == []
-    assert result.pcsc == src.PcscStatus(True)
+    assert result.pcsc == discovery.PcscStatus(True)
 
 
 @contextlib.contextmanager

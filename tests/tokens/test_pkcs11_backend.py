@@ -104,7 +104,7 @@ def test_signs_a_digest_that_verifies_and_asks_the_pin_each_time(module) -> None
     pins = StaticPinProvider(PIN)
     for message in (b"first", b"second"):
         digest = streebog256(message).digest()
-        signature = token.sign_digest(entry.cert_id, digest, pins)
+        signature = token.sign_digest_with_key(entry.key, digest, pins)
         assert entry.certificate.public_key().verify_digest(digest, signature)
         assert not entry.certificate.public_key().verify_digest(streebog256(b"other").digest(), signature)
     assert pins.calls == 2  # logged out after each signature: one PIN per operation
@@ -114,13 +114,13 @@ def test_cms_signed_with_the_token_verifies(module, sim) -> None:
     _, pki = sim
     token = module.token(label="Employee")
     entry = token.certificates()[0]
-    cms = sign(b"registration request", token.signer(entry.cert_id, PINS))
+    cms = sign(b"registration request", token.signer(entry, PINS))
     report = verify(cms, validate_chain=chain_validator(pki))
     assert report.status == "valid", report.to_dict()
     assert report.signers[0].certificate == entry.certificate
 
 
-def test_hash_and_sign_fallback_needs_the_data(module, sim) -> None:
+def test_hash_and_sign_fallback_signs_messages(module, sim) -> None:
     _, pki = sim
     token = module.token(label="Head")
     entry = token.certificates()[0]
@@ -131,17 +131,17 @@ def test_hash_and_sign_fallback_needs_the_data(module, sim) -> None:
     token._mechanisms = {m for m in saved if m not in (p11.CKM_GOSTR3410, p11.CKM_GOSTR3410_512)}
     try:
         with pytest.raises(MechanismUnsupportedError):
-            token.sign_digest(entry.cert_id, digest, PINS)
-        signature = token.sign_digest(entry.cert_id, digest, PINS, data=data)
+            token.sign_digest_with_key(entry.key, digest, PINS)  # a ready digest needs the raw mechanism
+        signature = token.sign_message_with_key(entry.key, data, PINS)
         assert entry.certificate.public_key().verify_digest(digest, signature)
-        # CMS and PKCS#10 hand the signed bytes to token signers, so whole documents sign on such a token too
-        report = verify(sign(b"document", token.signer(entry.cert_id, PINS)), validate_chain=chain_validator(pki))
+        # CMS and PKCS#10 ask signers for sign_message, so whole documents sign on such a token too
+        report = verify(sign(b"document", token.signer(entry, PINS)), validate_chain=chain_validator(pki))
         assert report.status == "valid", report.to_dict()
         request = build_request([("common_name", "hash on token")], token.key_signer(entry.key_id, PINS))
         assert verify_request(request)
         token._mechanisms = set()
         with pytest.raises(MechanismUnsupportedError):
-            token.sign_digest(entry.cert_id, digest, PINS, data=data)
+            token.sign_message_with_key(entry.key, data, PINS)
     finally:
         token._mechanisms = saved
 
@@ -149,33 +149,33 @@ def test_hash_and_sign_fallback_needs_the_data(module, sim) -> None:
 def test_wrong_pin_counts_down_then_locks(module, sim) -> None:
     root, _ = sim
     token = module.token(label="Tries")
-    cert_id = token.certificates()[0].cert_id
+    key = token.certificates()[0].key
     digest = streebog256(b"x").digest()
     wrong = StaticPinProvider(b"0000")
     with pytest.raises(PinIncorrectError) as first:
-        token.sign_digest(cert_id, digest, wrong)
+        token.sign_digest_with_key(key, digest, wrong)
     assert first.value.retriable and first.value.tries_left is None  # 2 left: the token only says "count low"
     assert token.info().pin_count_low
     with pytest.raises(PinIncorrectError) as second:
-        token.sign_digest(cert_id, digest, wrong)
+        token.sign_digest_with_key(key, digest, wrong)
     assert second.value.tries_left == 1 and second.value.to_dict()["details"]["tries_left"] == "1"
     with pytest.raises(PinLockedError) as third:
-        token.sign_digest(cert_id, digest, wrong)
+        token.sign_digest_with_key(key, digest, wrong)
     assert third.value.code == "pin_locked" and not third.value.retriable
     right = StaticPinProvider(PIN)
     with pytest.raises(PinLockedError):
-        token.sign_digest(cert_id, digest, right)
+        token.sign_digest_with_key(key, digest, right)
     assert right.calls == 0  # a locked PIN is not asked for
     root.find("Tries").unblock(SO_PIN, PIN)
     assert token.certificates()[0].certificate.public_key().verify_digest(
-        digest, token.sign_digest(cert_id, digest, right))
+        digest, token.sign_digest_with_key(key, digest, right))
 
 
 def test_declined_pin_is_pin_required(module) -> None:
     token = module.token(label="Employee")
-    cert_id = token.certificates()[0].cert_id
+    key = token.certificates()[0].key
     with pytest.raises(PinRequiredError) as exc:
-        token.sign_digest(cert_id, streebog256(b"x").digest(), StaticPinProvider(None))
+        token.sign_digest_with_key(key, streebog256(b"x").digest(), StaticPinProvider(None))
     assert exc.value.code == "pin_required"
 
 
@@ -188,7 +188,7 @@ def test_removed_token_then_back(module, sim) -> None:
     store.set_present(False)
     try:
         with pytest.raises(TokenRemovedError) as exc:
-            token.sign_digest(entry.cert_id, digest, PINS)
+            token.sign_digest_with_key(entry.key, digest, PINS)
         assert exc.value.retriable and exc.value.code == "token_removed"
         with pytest.raises(TokenRemovedError):
             token.certificates()
@@ -197,9 +197,9 @@ def test_removed_token_then_back(module, sim) -> None:
         store.set_present(True)
     back = module.token(label="Employee")
     assert back.certificates()[0].cert_id == entry.cert_id
-    assert entry.certificate.public_key().verify_digest(digest, back.sign_digest(entry.cert_id, digest, PINS))
+    assert entry.certificate.public_key().verify_digest(digest, back.sign_digest_with_key(entry.key, digest, PINS))
     # the old object works again too: its dead session is replaced
-    assert entry.certificate.public_key().verify_digest(digest, token.sign_digest(entry.cert_id, digest, PINS))
+    assert entry.certificate.public_key().verify_digest(digest, token.sign_digest_with_key(entry.key, digest, PINS))
 
 
 def test_module_missing_or_not_a_module(tmp_path: Path) -> None:
@@ -249,7 +249,7 @@ def test_keygen_import_sign_delete_round_trip(module, sim, curve_oid, hasher) ->
     entry = token.certificate(cert_id_of(issued))
     assert entry.key_id == key_id and entry.has_private_key
     digest = hasher(b"signed by a generated key").digest()
-    assert public_key.verify_digest(digest, token.sign_digest(entry.cert_id, digest, PINS))
+    assert public_key.verify_digest(digest, token.sign_digest_with_key(entry.key, digest, PINS))
     assert token.delete_objects(key_id, PINS) == 3  # certificate, public and private key
     with pytest.raises(KeyNotFoundError):
         token.certificate(entry.cert_id)
@@ -269,7 +269,7 @@ def test_twenty_concurrent_signatures_across_two_tokens(module) -> None:
         digest = streebog256(b"request %d" % i).digest()
         try:
             start.wait()
-            results.append((i, digest, token.sign_digest(entry.cert_id, digest, StaticPinProvider(PIN))))
+            results.append((i, digest, token.sign_digest_with_key(entry.key, digest, StaticPinProvider(PIN))))
         except BaseException as exc:  # collected and reported below
             failures.append(exc)
 

@@ -28,7 +28,7 @@ from signagent.tokens.errors import (
     TokenRemovedError,
 )
 from signagent.tokens.pkcs15 import Pkcs15Card, Pkcs15Error, Pkcs15Token, read_certificates
-from signagent.tokens.protocol import StaticPinProvider, Token
+from signagent.tokens.protocol import StaticPinProvider, Token, TokenKey
 from signagent.x509 import Certificate
 from tests.pkcs11_sim.test_pcsc import _wait_state, pcscd  # noqa: F401  (the session fixture, reused)
 
@@ -133,15 +133,15 @@ def test_signature_over_apdus_verifies(tokens: dict[str, Provisioned], entity: s
     hasher = streebog256 if key.curve.size == 32 else streebog512
     digest = hasher(b"head registration request").digest()
     with pytest.raises(PinRequiredError):
-        card.sign_digest(found.key_id, digest)
-    signature = card.sign_digest(found.key_id, digest, pin=PIN)
+        card.compute_digital_signature(found.key_id, digest)
+    signature = card.compute_digital_signature(found.key_id, digest, pin=PIN)
     assert len(signature) == 2 * key.curve.size
     assert key.verify_digest(digest, signature)
     assert not key.verify_digest(hasher(b"another request").digest(), signature)
     with pytest.raises(InvalidLengthError):
-        card.sign_digest(found.key_id, digest[:20])
+        card.compute_digital_signature(found.key_id, digest[:20])
     with pytest.raises(Pkcs15Error, match="6A88"):
-        card.sign_digest(b"\xde\xad", digest)  # no such key reference
+        card.compute_digital_signature(b"\xde\xad", digest)  # no such key reference
 
 
 def test_card_without_pkcs15_application() -> None:
@@ -199,7 +199,7 @@ def test_through_pcscd_read_verify_sign(served: tuple[str, Provisioned]) -> None
         key = found.certificate.public_key()
         if key.curve.size == 64:
             digest = streebog512(b"over PC/SC").digest()
-        signature = card.sign_digest(found.key_id, digest, pin=PIN)
+        signature = card.compute_digital_signature(found.key_id, digest, pin=PIN)
         assert key.verify_digest(digest, signature)
     assert made.store.pin_status("user")["tries_left"] == full
 
@@ -216,16 +216,16 @@ def test_card_as_a_token(served: tuple[str, Provisioned]) -> None:
     key = entry.certificate.public_key()
     digest = (streebog256 if key.curve.size == 32 else streebog512)(b"token protocol").digest()
     with pytest.raises(PinRequiredError):
-        token.sign_digest(entry.cert_id, digest, StaticPinProvider(None))  # the user declined
+        token.sign_digest_with_key(entry.key, digest, StaticPinProvider(None))  # the user declined
     provider = StaticPinProvider(PIN)
-    assert key.verify_digest(digest, token.sign_digest(entry.cert_id, digest, provider))
+    assert key.verify_digest(digest, token.sign_digest_with_key(entry.key, digest, provider))
     assert provider.calls == 1
     with pytest.raises(KeyNotFoundError):
-        token.sign_digest("00" * 32, digest, provider)
+        token.sign_digest_with_key(TokenKey(b"\xde\xad", key), digest, provider)  # no such key reference
     with pytest.raises(PinIncorrectError) as err:
-        token.sign_digest(entry.cert_id, digest, StaticPinProvider(b"bad"))
+        token.sign_digest_with_key(entry.key, digest, StaticPinProvider(b"bad"))
     assert err.value.tries_left == made.store.pin_status("user")["max_tries"] - 1
-    token.sign_digest(entry.cert_id, digest, provider)  # the right PIN resets the counter
+    token.sign_digest_with_key(entry.key, digest, provider)  # the right PIN resets the counter
     # The card pulled out: the next call is token_removed (retriable), not a crash.
     stop(made.store)
     _wait_state(reader, False)

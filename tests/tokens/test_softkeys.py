@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from signagent.cms.keyfile import load_private_key, private_key_pem
 from signagent.errors import InvalidLengthError
 from signagent.gost import streebog256, streebog512
+from signagent.pkcs8.keyfile import load_private_key, private_key_pem
 from signagent.testpki import generate
 from signagent.tokens.errors import KeyNotFoundError, PinIncorrectError, PinRequiredError
-from signagent.tokens.protocol import StaticPinProvider, Token, TokenSigner
+from signagent.tokens.protocol import StaticPinProvider, Token, TokenKey
+from signagent.tokens.signer import TokenSigner
 from signagent.tokens.softkeys import SoftKeyDirectory, default_keys_dir
 
 PASSWORD = b"correct horse"
@@ -74,16 +75,17 @@ def test_signing_with_a_plain_key(keys: Path) -> None:
     head = next(e for e in directory.certificates() if e.label == "head")
     digest = streebog256(b"registration request").digest()
     provider = StaticPinProvider(b"unused")
-    signature = directory.sign_digest(head.cert_id, digest, provider)
+    signature = directory.sign_digest_with_key(head.key, digest, provider)
     public = head.certificate.public_key()
     assert public.verify_digest(digest, signature)
     assert not public.verify_digest(streebog256(b"another").digest(), signature)
     assert provider.calls == 0  # a plain key file needs no password
     # Through the CMS signer adapter too.
-    signer = TokenSigner(directory, head.certificate, provider)
+    signer = TokenSigner(directory, head, provider)
     assert public.verify_digest(digest, signer.sign_digest(digest))
+    assert public.verify_digest(digest, signer.sign_message(b"registration request"))
     with pytest.raises(InvalidLengthError):
-        directory.sign_digest(head.cert_id, streebog512(b"x").digest(), provider)
+        directory.sign_digest_with_key(head.key, streebog512(b"x").digest(), provider)
 
 
 def test_encrypted_key_asks_the_pin_provider(keys: Path) -> None:
@@ -91,14 +93,14 @@ def test_encrypted_key_asks_the_pin_provider(keys: Path) -> None:
     root = next(e for e in directory.certificates() if e.label == "root")
     digest = streebog512(b"512-bit key").digest()
     provider = StaticPinProvider(PASSWORD)
-    signature = directory.sign_digest(root.cert_id, digest, provider)
+    signature = directory.sign_digest_with_key(root.key, digest, provider)
     assert provider.calls == 1 and len(signature) == 128
     assert root.certificate.public_key().verify_digest(digest, signature)
     with pytest.raises(PinIncorrectError) as wrong:
-        directory.sign_digest(root.cert_id, digest, StaticPinProvider(b"wrong password"))
+        directory.sign_digest_with_key(root.key, digest, StaticPinProvider(b"wrong password"))
     assert wrong.value.code == "pin_incorrect" and wrong.value.tries_left is None
     with pytest.raises(PinRequiredError):
-        directory.sign_digest(root.cert_id, digest, StaticPinProvider(None))
+        directory.sign_digest_with_key(root.key, digest, StaticPinProvider(None))
 
 
 def test_missing_or_mismatched_key(keys: Path) -> None:
@@ -107,8 +109,10 @@ def test_missing_or_mismatched_key(keys: Path) -> None:
     digest = streebog256(b"x").digest()
     provider = StaticPinProvider(None)
     with pytest.raises(KeyNotFoundError):
-        directory.sign_digest(listed["employee"].cert_id, digest, provider)  # certificate without a key file
+        directory.sign_digest_with_key(listed["employee"].key, digest, provider)  # certificate without a key file
     with pytest.raises(KeyNotFoundError, match="does not hold the certificate's key"):
-        directory.sign_digest(listed["ip"].cert_id, digest, provider)  # ip.key holds the employee's key
-    with pytest.raises(KeyNotFoundError):
-        directory.sign_digest("00" * 32, digest, provider)
+        directory.sign_digest_with_key(listed["ip"].key, digest, provider)  # ip.key holds the employee's key
+    head_key = listed["head"].key.public_key
+    for stem in (b"nosuch", b"../" + keys.name.encode() + b"/head"):  # an id names a file of the directory only
+        with pytest.raises(KeyNotFoundError):
+            directory.sign_digest_with_key(TokenKey(stem, head_key), digest, provider)

@@ -74,15 +74,16 @@ def test_an_extended_copy_of_an_expired_root_in_a_cms_does_not_make_it_valid(sho
 
 def test_a_copy_in_the_pool_is_never_the_anchor(short_root_pki) -> None:
     pki = short_root_pki
-    root = asn1_x509.Certificate.load(pki.root.der)
-    copy = asn1_x509.Certificate.load(_not_after_extended(pki.root.der))
-    inter = asn1_x509.Certificate.load(pki.intermediate.der)
+    root = Certificate.from_der(pki.root.der)
+    copy = Certificate.from_der(_not_after_extended(pki.root.der))
+    inter = Certificate.from_der(pki.intermediate.der)
     pool = CertificatePool([root], [copy])
     assert pool.is_anchor(root) and not pool.is_anchor(copy)
+    assert copy.is_self_issued and not copy.is_self_signed  # its signature covers the original validity
     paths = build_paths(inter, pool)
     # one path through the real root; the one through the copy goes on to the root, where its signature fails
     assert [(len(p.certificates), p.end) for p in paths] == [(2, "anchor"), (3, "anchor")]
-    report = validate(pki.intermediate.der, trust_roots=[pki.root.der], intermediates=[copy.dump()],
+    report = validate(pki.intermediate.der, trust_roots=[pki.root.der], intermediates=[copy.der],
                       at=pki.now + timedelta(days=90), offline=True, revocation="off", purpose="any")
     assert report.status == "invalid" and report.codes == ("expired",)
     through_copy = [p for p in report.paths if len(p.certificates) == 3]

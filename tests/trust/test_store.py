@@ -25,8 +25,8 @@ from signagent.trust.store import (
     NotSelfSignedError,
     TrustEntryNotFoundError,
     TrustStore,
-    is_self_signed,
 )
+from signagent.x509 import Certificate
 from tests.conftest import require
 from tests.oracles import openssl_gost
 
@@ -111,8 +111,8 @@ def test_real_roots_intermediates_and_crl_round_trip(tmp_path, real):
     entries = again.list()
     assert [e.kind for e in entries] == ["root"] * 6 + ["intermediate"] * 15 + ["crl"]
     assert {e.sha1 for e in entries if e.kind == "root"} == {sha1(der_of(v)) for v in roots_of(real).values()}
-    assert {c.dump() for c in again.roots()} == {der_of(v) for v in roots_of(real).values()}
-    assert {c.dump() for c in again.intermediates()} == {der_of(v) for v in intermediates_of(real).values()}
+    assert {c.der for c in again.roots()} == {der_of(v) for v in roots_of(real).values()}
+    assert {c.der for c in again.intermediates()} == {der_of(v) for v in intermediates_of(real).values()}
     assert again.crls()[0].dump() == der_of(real["crl_guc2012_gost2001_2018-05-24"])
 
     fns = again.find("e5:aa:19:38:ed:28:e0:03:b7:fe:fe:f4:ea:ae:4c:e7:a9:79:a4:79")
@@ -229,8 +229,8 @@ def test_self_signature_verdict_matches_openssl(tmp_path, real):
         # -check_ss_sig makes OpenSSL verify the self-signature of the trust anchor too.
         result = openssl_gost.run_cli(["verify", "-check_ss_sig", "-attime", "1700000000", "-CAfile", str(path),
                                        str(path)])
-        assert (result.returncode == 0) == is_self_signed(x509.Certificate.load(der)), (name, result.stderr)
-    assert not is_self_signed(x509.Certificate.load(bytes(tampered)))
+        assert (result.returncode == 0) == Certificate.from_der(der).is_self_signed, (name, result.stderr)
+    assert not Certificate.from_der(bytes(tampered)).is_self_signed
 
 
 @pytest.mark.parametrize("data", [b"", b"garbage", b"\x30\x03\x02\x01", b"-----BEGIN CERTIFICATE-----\nAAAA\n",

@@ -11,11 +11,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from asn1crypto import core, pem, x509
+from asn1crypto import core, pem
 
 from signagent.errors import TrustStoreError
 from signagent.trust.manifest import ManifestFormatError, parse_manifest
 from signagent.trust.store import TrustStore, certificate_facts
+from signagent.x509 import Certificate
 from tests.x509.der_builder import CN, build, name, utf8
 
 ROOT_NAME = "root_mincifry2022_guc2022_2F0CB09B"
@@ -207,7 +208,7 @@ def test_the_facts_of_a_name_with_a_huge_integer_value_are_shown():
     # certificate_facts (trust list, TSL import) put str(value) of every name value into the subject text;
     # 20,000 digits raised ValueError.
     der, _ = build(name(("1.2.3.4", core.Integer(10**20000).dump()), (CN, utf8("x"))))
-    facts = certificate_facts(x509.Certificate.load(der))
+    facts = certificate_facts(Certificate.from_der(der))
     json.dumps(facts, default=str)
     assert "integer)" in facts["subject"] and facts["subject_cn"] == "x"
 
@@ -227,3 +228,13 @@ def test_a_symlink_loop_in_the_store_is_reported(store):
     index.symlink_to(index)
     with pytest.raises(TrustStoreError):
         store.list()
+
+
+def test_an_index_spelling_a_lone_surrogate_is_damage_not_a_crash(store):
+    # json.dumps writes "\ud800" as an escape; read back it is a str that UTF-8 cannot encode, so the next change
+    # of the store (remove, import) used to die in _write_index with UnicodeEncodeError
+    _tamper(store, subject="\ud800")
+    with pytest.raises(TrustStoreError, match="damaged"):
+        store.list()
+    with pytest.raises(TrustStoreError, match="damaged"):
+        store.remove(_index(store)["entries"][0]["sha1"])

@@ -185,3 +185,16 @@ def test_public_key_of_a_non_gost_certificate_is_refused(openssl_dir: Path):
         cert.public_key()
     with pytest.raises(UnknownAlgorithmError):
         cert.is_signed_by(cert)
+
+
+def test_self_issued_is_about_names_and_self_signed_about_the_signature(real):
+    """RFC 5280 3.2/6.1: self-issued = subject equals issuer; self-signed = self-issued *and* its own key verifies
+    the signature over the bytes received. A root with one signature bit flipped stays self-issued only."""
+    root = _root_named(real, "mincifry2022")
+    assert root.is_self_issued and root.is_self_signed
+    tampered = bytearray(root.der)
+    tampered[-1] ^= 1
+    broken = Certificate.from_der(bytes(tampered))
+    assert broken.is_self_issued and not broken.is_self_signed
+    cross = real["cross_mincifry2022_by_minkomsvyaz2021_1D131217.pem"]
+    assert not cross.is_self_issued and not cross.is_self_signed  # same key as a root, another issuer name

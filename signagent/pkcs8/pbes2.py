@@ -35,6 +35,7 @@ import secrets
 
 from asn1crypto import algos, core, keys
 
+from ..asn1 import oids
 from ..asn1.integers import int_text
 from ..errors import InputTooLargeError, InvalidInputError, KdfIterationsError, UnknownAlgorithmError
 from ..gost import pbkdf2_streebog512
@@ -59,11 +60,11 @@ MAX_ITERATIONS = 200_000
 #: RFC 8018 section 4.1 asks for at least 8 salt bytes; OpenSSL writes 8 or 16. Anything above 1 KiB is not a salt.
 MAX_SALT_BYTES = 1024
 
-_PBES2 = "1.2.840.113549.1.5.13"
-_PBKDF2 = "1.2.840.113549.1.5.12"
-_HMAC_STREEBOG512 = "1.2.643.7.1.1.4.2"  # RFC 9215 / R 50.1.113-2016
-_GOST28147 = "1.2.643.2.2.21"  # id-Gost28147-89, RFC 4357 section 10.1
-_GOST28147_PARAM_Z = "1.2.643.7.1.2.5.1.1"  # id-tc26-gost-28147-param-Z
+_PBES2 = oids.PBES2
+_PBKDF2 = oids.PBKDF2
+_HMAC_STREEBOG512 = oids.HMAC_STREEBOG512  # RFC 9215 / R 50.1.113-2016
+_GOST28147 = oids.GOST28147  # id-Gost28147-89, RFC 4357 section 10.1
+_GOST28147_PARAM_Z = oids.GOST28147_PARAM_Z  # id-tc26-gost-28147-param-Z
 
 # asn1crypto's names for the PRFs hashlib can do (HmacAlgorithmId) -> hashlib names.
 _HASHLIB_PRFS = {"sha1": "sha1", "sha224": "sha224", "sha256": "sha256", "sha384": "sha384", "sha512": "sha512"}
@@ -71,11 +72,11 @@ _AES_CBC = {"aes128_cbc": 16, "aes192_cbc": 24, "aes256_cbc": 32}
 
 # Names for the refusal messages (OIDs OpenSSL's engine can write but this module does not read).
 _KNOWN_UNSUPPORTED = {
-    "1.2.643.7.1.1.5.1.1": "Magma CTR-ACPKM",
-    "1.2.643.7.1.1.5.1.2": "Magma CTR-ACPKM-OMAC",
-    "1.2.643.7.1.1.5.2.1": "Kuznyechik CTR-ACPKM",
-    "1.2.643.7.1.1.5.2.2": "Kuznyechik CTR-ACPKM-OMAC",
-    "1.2.643.7.1.1.4.1": "HMAC-Streebog-256",
+    oids.MAGMA_CTR_ACPKM: "Magma CTR-ACPKM",
+    oids.MAGMA_CTR_ACPKM_OMAC: "Magma CTR-ACPKM-OMAC",
+    oids.KUZNYECHIK_CTR_ACPKM: "Kuznyechik CTR-ACPKM",
+    oids.KUZNYECHIK_CTR_ACPKM_OMAC: "Kuznyechik CTR-ACPKM-OMAC",
+    oids.HMAC_STREEBOG256: "HMAC-Streebog-256",
 }
 
 
@@ -83,16 +84,12 @@ class InvalidPasswordError(InvalidInputError):
     """The password does not decrypt the key file (or the file is damaged: PBES2 cannot tell the two apart)."""
 
     code = "invalid_password"
-    default_message = "wrong password for the private key (or a damaged key file)"
-    default_message_ru = "неверный пароль закрытого ключа (или файл ключа повреждён)"
 
 
 class UnsupportedKeyEncryptionError(UnknownAlgorithmError):
     """The key file is encrypted with a scheme this reader does not implement."""
 
     code = "unsupported_key_encryption"
-    default_message = "the private key is encrypted with an unsupported scheme"
-    default_message_ru = "закрытый ключ зашифрован неподдерживаемым алгоритмом"
 
 
 class _Gost28147Parameters(core.Sequence):
@@ -104,17 +101,11 @@ class _Gost28147Parameters(core.Sequence):
 
 def _unsupported(what: str, oid: str) -> UnsupportedKeyEncryptionError:
     label = _KNOWN_UNSUPPORTED.get(oid, oid)
-    return UnsupportedKeyEncryptionError(
-        f"the private key is encrypted with an unsupported {what}: {label} "
-        "(supported: PBES2 with PBKDF2-HMAC-SHA*/Streebog-512 and AES-CBC or GOST 28147-89 CFB, param set Z)",
-        message_ru=f"закрытый ключ зашифрован неподдерживаемым алгоритмом ({what}: {label})",
-        scheme=label,
-    )
+    return UnsupportedKeyEncryptionError(what=what, scheme=label)
 
 
 def _malformed(detail: str) -> InvalidInputError:
-    return InvalidInputError(f"malformed encrypted private key: {detail}",
-                             message_ru=f"повреждён зашифрованный закрытый ключ: {detail}")
+    return InvalidInputError(situation="encrypted_key", detail=detail)
 
 
 def describe(info: keys.EncryptedPrivateKeyInfo) -> str:
@@ -145,15 +136,11 @@ def _derive(kdf: algos.KdfAlgorithm, password: bytes, key_length: int) -> bytes:
     if iterations < 1:
         raise _malformed(f"PBKDF2 iteration count {int_text(iterations)} is not positive")
     if iterations > MAX_ITERATIONS:
-        raise KdfIterationsError(
-            f"the key file asks for {int_text(iterations)} PBKDF2 iterations, more than the {MAX_ITERATIONS:,} "
-            "this program accepts (real keys use about 2,000)",
-            message_ru=f"в файле ключа задано {int_text(iterations)} итераций PBKDF2, больше допустимых "
-                       f"{MAX_ITERATIONS}", iterations=int_text(iterations))
+        raise KdfIterationsError(iterations=int_text(iterations), limit=f"{MAX_ITERATIONS:,}",
+                                 limit_ru=MAX_ITERATIONS)
     salt_bytes = salt.chosen.native
     if len(salt_bytes) > MAX_SALT_BYTES:
-        raise InputTooLargeError(f"the PBKDF2 salt is {len(salt_bytes)} bytes, more than {MAX_SALT_BYTES}",
-                                 message_ru=f"соль PBKDF2 длиной {len(salt_bytes)} байт, больше {MAX_SALT_BYTES}")
+        raise InputTooLargeError(situation="salt", size=len(salt_bytes), limit=MAX_SALT_BYTES)
     declared = params["key_length"].native
     if declared is not None and declared != key_length:
         raise _malformed(f"PBKDF2 key length {int_text(declared)} does not fit the cipher ({key_length} bytes)")
@@ -232,10 +219,9 @@ def encrypt(plaintext: bytes, password: bytes, *, iterations: int | None = None)
         iterations = DEFAULT_ITERATIONS
     # Never write what decrypt() would refuse to read.
     if not isinstance(iterations, int) or isinstance(iterations, bool) or not 1 <= iterations <= MAX_ITERATIONS:
-        raise InvalidInputError(f"PBKDF2 iteration count must be in 1..{MAX_ITERATIONS}",
-                                message_ru=f"число итераций PBKDF2 должно быть в пределах 1..{MAX_ITERATIONS}")
+        raise InvalidInputError(situation="iterations", limit=MAX_ITERATIONS)
     if not password:
-        raise InvalidInputError("an empty password does not protect a key", message_ru="пустой пароль не защищает ключ")
+        raise InvalidInputError(situation="empty_password")
     salt = secrets.token_bytes(8)
     iv = secrets.token_bytes(8)
     key = pbkdf2_streebog512(password, salt, iterations, 32)

@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from asn1crypto import algos, core, keys
 
-from signagent.cms import keyfile, pbes2
-from signagent.cms.keyfile import KeyFileFormatError
 from signagent.errors import InputTooLargeError, InvalidInputError, KdfIterationsError
 from signagent.gost import PrivateKey, curve
+from signagent.pkcs8 import keyfile, pbes2
+from signagent.pkcs8.keyfile import KeyFileFormatError
 from tests.der import children, read, tlv
 
 HUGE = 10**20000  # beyond Python's 4,300-digit str() limit

@@ -12,16 +12,16 @@ import pytest
 from asn1crypto import core, keys
 
 from signagent.asn1 import oids
-from signagent.cms import keyfile
-from signagent.cms.keyfile import (
+from signagent.errors import FileAccessError, InvalidKeyError, InvalidTypeError, UnknownAlgorithmError, UsageError
+from signagent.gost import PrivateKey, PublicKey, curve
+from signagent.pkcs8 import keyfile
+from signagent.pkcs8.keyfile import (
     InvalidPasswordError,
     KeyFileFormatError,
     NotGostKeyError,
     PasswordRequiredError,
     UnsupportedKeyEncryptionError,
 )
-from signagent.errors import FileAccessError, InvalidKeyError, InvalidTypeError, UnknownAlgorithmError, UsageError
-from signagent.gost import PrivateKey, PublicKey, curve
 from tests.conftest import require
 from tests.oracles import openssl_gost as ossl
 

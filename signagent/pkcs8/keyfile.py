@@ -9,7 +9,7 @@ encodings of the scalar d found inside the privateKey OCTET STRING:
 
 The curve comes from the GostR3410-2012-PublicKeyParameters of the algorithm identifier. A d >= q (some producers
 do not reduce: RFC 9215 appendix A's paramSetA key is one) is reduced mod q, as OpenSSL does. Encrypted files are
-PBES2 (:mod:`signagent.cms.pbes2` lists the schemes). Keys of other algorithms (RSA, ECDSA...) are refused with
+PBES2 (:mod:`signagent.pkcs8.pbes2` lists the schemes). Keys of other algorithms (RSA, ECDSA...) are refused with
 :class:`NotGostKeyError`.
 
 Writing: :func:`encode_private_key` is the engine's own DER (byte-identical to ``openssl genpkey`` for the same d);
@@ -79,24 +79,18 @@ class KeyFileFormatError(InvalidInputError):
     """Bytes that are not a PKCS#8 private key in any form this reader accepts."""
 
     code = "key_malformed"
-    default_message = "not a readable private key file"
-    default_message_ru = "не удаётся прочитать файл закрытого ключа"
 
 
 class NotGostKeyError(InvalidKeyError):
     """A well-formed private key of another algorithm (RSA, ECDSA, Ed25519...)."""
 
     code = "key_not_gost"
-    default_message = "not a GOST R 34.10-2012 private key"
-    default_message_ru = "это не закрытый ключ ГОСТ Р 34.10-2012"
 
 
 class PasswordRequiredError(InvalidInputError):
     """The key file is encrypted and no password was given."""
 
     code = "password_required"
-    default_message = "the private key is encrypted: a password is needed"
-    default_message_ru = "закрытый ключ зашифрован: нужен пароль"
 
 
 def _one_line(exc: BaseException) -> str:
@@ -105,13 +99,11 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _malformed(detail: str) -> KeyFileFormatError:
-    return KeyFileFormatError(f"not a readable private key: {detail}",
-                              message_ru=f"не удаётся прочитать закрытый ключ: {detail}")
+    return KeyFileFormatError(detail=detail)
 
 
 def _not_gost(algorithm: str) -> NotGostKeyError:
-    return NotGostKeyError(f"a {algorithm} private key, not a GOST R 34.10-2012 key",
-                           message_ru=f"закрытый ключ {algorithm}, а не ГОСТ Р 34.10-2012", algorithm=algorithm)
+    return NotGostKeyError(algorithm=algorithm)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -124,7 +116,7 @@ def _read_source(source: object) -> bytes:
         return bytes(source)
     if not isinstance(source, (str, os.PathLike)):
         raise InvalidTypeError("the key source must be bytes or a path")
-    return read_capped(source, _MAX_FILE, "private key", lambda message, _ru: _malformed(message))
+    return read_capped(source, _MAX_FILE, "private key", KeyFileFormatError)
 
 
 def _unpem(data: bytes) -> tuple[str, bytes]:
@@ -190,9 +182,7 @@ def _key_from_info(der: bytes) -> PrivateKey:
     size = _KEY_SIZES.get(algorithm_oid)
     if size is None:
         if algorithm_oid == oids.GOST2001:
-            raise UnknownAlgorithmError("a GOST R 34.10-2001 key: signing with it is no longer allowed; "
-                                        "use a GOST R 34.10-2012 key",
-                                        message_ru="ключ ГОСТ Р 34.10-2001: подписывать им больше нельзя")
+            raise UnknownAlgorithmError(situation="gost2001_key")
         raise _not_gost({"rsa": "RSA", "ec": "ECDSA", "dsa": "DSA"}.get(algorithm_name, algorithm_name))
     try:
         params = GostPublicKeyParameters.load(algorithm["parameters"].dump(), strict=True)
@@ -222,7 +212,7 @@ def load_private_key(source: bytes | str | os.PathLike[str], password: bytes | s
     Raises FileAccessError (unreadable path), KeyFileFormatError (not PKCS#8, truncated, bad layout),
     NotGostKeyError (RSA/ECDSA/... key), UnknownAlgorithmError (unknown parameter set, GOST R 34.10-2001 key),
     PasswordRequiredError (encrypted, no password), InvalidPasswordError (wrong password),
-    UnsupportedKeyEncryptionError (an encryption scheme outside :mod:`signagent.cms.pbes2`), InvalidKeyError
+    UnsupportedKeyEncryptionError (an encryption scheme outside :mod:`signagent.pkcs8.pbes2`), InvalidKeyError
     (d = 0 mod q). A password given for an unencrypted key is ignored, as OpenSSL does.
     """
     password_bytes = _as_password(password)
@@ -294,8 +284,7 @@ def private_key_pem(key: PrivateKey, password: bytes | str | None = None, *, all
     """PEM text of the key: "ENCRYPTED PRIVATE KEY" with a password, "PRIVATE KEY" only with allow_unencrypted."""
     if password is None:
         if not allow_unencrypted:
-            raise UsageError("refusing to write a private key without a password (ask for it explicitly)",
-                             message_ru="закрытый ключ без пароля записывается только по явному указанию")
+            raise UsageError(situation="unencrypted_key")
         return _armor("PRIVATE KEY", encode_private_key(key))
     return _armor("ENCRYPTED PRIVATE KEY", encrypt_private_key(key, password, iterations=iterations))
 
@@ -314,8 +303,7 @@ def save_private_key(key: PrivateKey, path: str | os.PathLike[str], password: by
     target = Path(os.fspath(path))
     name = str(target)
     if target.exists() and not overwrite:
-        raise FileAccessError(f"{name}: already exists (refusing to overwrite a key file)",
-                              message_ru=f"{name}: файл уже существует (ключ не перезаписан)", path=name)
+        raise FileAccessError(situation="exists", path=name)
     check_output(target)  # never rename over a device, FIFO or socket (``-o /dev/null`` as root)
     tmp = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
     try:
@@ -332,12 +320,10 @@ def save_private_key(key: PrivateKey, path: str | os.PathLike[str], password: by
             _link_new(tmp, target)
     except FileExistsError:
         tmp.unlink(missing_ok=True)
-        raise FileAccessError(f"{name}: already exists (refusing to overwrite a key file)",
-                              message_ru=f"{name}: файл уже существует (ключ не перезаписан)", path=name) from None
+        raise FileAccessError(situation="exists", path=name) from None
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise FileAccessError(f"{name}: cannot write ({exc.strerror or exc})",
-                              message_ru=f"{name}: не удаётся записать файл", path=name) from None
+        raise FileAccessError(situation="cannot_write", path=name, error=exc.strerror or exc) from None
     except BaseException:  # Ctrl-C or SIGTERM turned into an exception: leave no temporary key file behind
         tmp.unlink(missing_ok=True)
         raise
