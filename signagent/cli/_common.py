@@ -8,7 +8,6 @@ stay visible to import-linter (the contract "the command line uses only the serv
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
@@ -141,6 +140,8 @@ def settings(**options: object) -> Config:
 
 def emit_json(value: object) -> None:
     """Print a JSON document (UTF-8 text kept readable)."""
+    import json  # only for --json output: the other commands start without it
+
     click.echo(json.dumps(value, ensure_ascii=False, indent=2))
 
 

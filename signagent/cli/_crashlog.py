@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-import traceback
 from pathlib import Path
 
 __all__ = ["INTERNAL_ERROR_PREFIX", "log_dir", "write_crash_log"]
@@ -38,6 +37,8 @@ def log_dir() -> Path:
 def write_crash_log(exc: BaseException, argv: list[str] | None) -> Path | None:
     """Write the traceback of ``exc`` (and the command's arguments) to a new 0600 file; its path, or None when
     it could not be written (the caller still prints its one line)."""
+    import traceback  # only on this rare path: every command starts faster without it
+
     try:
         directory = log_dir()
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -11,7 +10,7 @@ import click
 from signagent.errors import SignAgentError
 from signagent.service.choices import HASH_ALGORITHMS
 
-from ._common import EXIT_ERROR, cli, json_option, report_error
+from ._common import EXIT_ERROR, cli, emit_json, json_option, report_error
 
 
 def _escape_name(name: str) -> tuple[str, str]:
@@ -60,7 +59,7 @@ def hash_command(algorithm: str, as_json: bool, files: tuple[str, ...]) -> None:
             prefix, shown = _escape_name(name)
             click.echo(f"{prefix}{digest.hex()}  {shown}")
     if as_json:
-        click.echo(json.dumps(results, ensure_ascii=False, indent=2))
+        emit_json(results)
     if failed:
         raise click.exceptions.Exit(EXIT_ERROR)
 

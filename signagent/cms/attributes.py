@@ -23,16 +23,22 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from asn1crypto import algos, cms, core
+from asn1crypto import algos, core
 
 import signagent.asn1  # noqa: F401  -- registers the GOST algorithms with asn1crypto
-from signagent.asn1 import cades
+from signagent.asn1 import oids
 from signagent.errors import SignAgentError
 from signagent.x509 import Certificate
 
 from . import der
 from .digests import CONTENT_TYPE_DATA, DigestSpec, digest_by_oid
+
+if TYPE_CHECKING:  # asn1crypto's cms and tsp modules are imported by the reading side only: signing needs neither
+    from asn1crypto import cms
+
+    from signagent.asn1 import cades
 
 __all__ = [
     "AttributeView",
@@ -57,7 +63,7 @@ def digest_algorithm_identifier(spec: DigestSpec) -> algos.DigestAlgorithm:
 _OID_CONTENT_TYPE = core.ObjectIdentifier("1.2.840.113549.1.9.3").dump()
 _OID_MESSAGE_DIGEST = core.ObjectIdentifier("1.2.840.113549.1.9.4").dump()
 _OID_SIGNING_TIME = core.ObjectIdentifier("1.2.840.113549.1.9.5").dump()
-_OID_SIGNING_CERTIFICATE_V2 = core.ObjectIdentifier(cades.SIGNING_CERTIFICATE_V2).dump()
+_OID_SIGNING_CERTIFICATE_V2 = core.ObjectIdentifier(oids.SIGNING_CERTIFICATE_V2).dump()
 _TAG_DIRECTORY_NAME = 0xA4  # GeneralName directoryName [4] (EXPLICIT: Name is a CHOICE)
 
 
@@ -123,7 +129,7 @@ _RECEIVED_TAGS = {
     "1.2.840.113549.1.9.3": ("content_type", (0x06,)),
     "1.2.840.113549.1.9.4": ("message_digest", (0x04,)),
     "1.2.840.113549.1.9.5": ("signing_time", (0x17, 0x18)),
-    cades.SIGNING_CERTIFICATE_V2: ("signing_certificate_v2", (0x30,)),
+    oids.SIGNING_CERTIFICATE_V2: ("signing_certificate_v2", (0x30,)),
 }
 
 
@@ -153,6 +159,10 @@ class AttributeView:
 
         The values are converted as asn1crypto converts them (the time by asn1crypto itself), so both views agree.
         """
+        from asn1crypto import cms
+
+        from signagent.asn1 import cades
+
         if len(attributes) > len(_RECEIVED_TAGS):
             return None
         view = cls({})

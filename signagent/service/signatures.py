@@ -25,21 +25,21 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal
 
 from signagent.cms.armor import PemWriter
-from signagent.cms.parsing import MAX_CMS_SIZE
-from signagent.cms.report import CmsVerificationReport
 from signagent.cms.signer import Signer, SoftwareSigner
 from signagent.cms.signing import sign
-from signagent.cms.verification import verify
 from signagent.errors import FileAccessError, UsageError
 from signagent.fileio import open_input, open_output, read_capped, read_secret, read_stream_capped
 from signagent.outcome import exit_code
 from signagent.pkcs8.keyfile import load_private_key
 from signagent.x509 import Certificate, load_certificates_path
 
-from .config import Config
+if TYPE_CHECKING:  # verification's modules are imported by verify_signature_file: `signagent sign` needs none
+    from signagent.cms.report import CmsVerificationReport
+
+    from .config import Config
 
 __all__ = ["exit_code", "load_signer", "read_password_file", "sign_file", "verify_signature_file", "write_signature"]
 
@@ -127,6 +127,8 @@ def verify_signature_file(signature_path: PathLike, *, content_path: PathLike | 
     """
     # The chain check's layer (trust store, path validation, pyhanko, asyncio) is imported here and not with the
     # module: it is most of the start-up of `signagent sign`, which never uses it.
+    from signagent.cms.parsing import MAX_CMS_SIZE
+    from signagent.cms.verification import verify
     from signagent.trust.validation import validate
 
     from . import policy

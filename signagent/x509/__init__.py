@@ -16,9 +16,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .certificate import AlgorithmName, BasicConstraints, Certificate, KeyUsagePeriod
 from .extensions import ExtensionInfo
-from .identity import IDENTIFICATION_KINDS, OWNER_KINDS, IssuerSignTool, QualifiedIdentity, extract_identity
 from .loading import (
     MAX_CERTIFICATE_FILE,
     MAX_CRL_FILE,
@@ -34,6 +35,13 @@ from .loading import (
 )
 from .names import DistinguishedName, NameAttribute
 from .signature import crl_is_signed_by, public_key_from_info, signature_scheme, verify_signature
+
+if TYPE_CHECKING:
+    from .identity import IDENTIFICATION_KINDS, OWNER_KINDS, IssuerSignTool, QualifiedIdentity, extract_identity
+
+# The identity model (a dataclass of 31 fields, its checks) is imported on first use, not with the package:
+# `signagent sign` and most loaders never need it (PEP 562).
+_LAZY_IDENTITY = {"IDENTIFICATION_KINDS", "OWNER_KINDS", "IssuerSignTool", "QualifiedIdentity", "extract_identity"}
 
 __all__ = [
     "IDENTIFICATION_KINDS",
@@ -64,3 +72,11 @@ __all__ = [
     "signature_scheme",
     "verify_signature",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_IDENTITY:
+        from . import identity
+
+        return getattr(identity, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

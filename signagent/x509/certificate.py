@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import hashlib
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from asn1crypto import core, crl, keys, x509
 
@@ -44,9 +44,11 @@ from signagent.gost import Curve, PublicKey, curve, streebog256
 from signagent.outcome import Reason
 
 from .extensions import ExtensionInfo, check_extension_framing, parse_extensions
-from .identity import IssuerSignTool, QualifiedIdentity, extract_identity
 from .names import DistinguishedName
 from .signature import certificate_signed_bytes, public_key_from_info, verify_signature
+
+if TYPE_CHECKING:  # the identity model is made on first use: signing a file never needs it
+    from .identity import IssuerSignTool, QualifiedIdentity
 
 __all__ = [
     "AlgorithmName",
@@ -487,6 +489,8 @@ class Certificate:
         parsed = self._parsed(oids.ISSUER_SIGN_TOOL)
         if parsed is None:
             return None
+        from .identity import IssuerSignTool
+
         return IssuerSignTool(parsed["sign_tool"].native, parsed["ca_tool"].native,
                               parsed["sign_tool_cert"].native, parsed["ca_tool_cert"].native)
 
@@ -536,6 +540,8 @@ class Certificate:
         """The qualified-certificate identity of the subject (ФИО, ОГРН, ИНН, СНИЛС, owner kind, problems)."""
         cached = self._cache.get("identity")
         if cached is None:
+            from .identity import extract_identity
+
             cached = self._cache["identity"] = extract_identity(self)
         return cached  # type: ignore[return-value]
 

@@ -40,7 +40,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from asn1crypto import cms, crl
+from asn1crypto import crl
 
 import signagent.asn1  # noqa: F401  -- registers GOST algorithms and Russian attributes with asn1crypto
 from signagent.asn1.opaque_specs import OpaqueCertificateList
@@ -263,6 +263,8 @@ def _as_bytes(data: object, kind: _Kind) -> bytes:
 
 
 def _bundle_certificates(der: bytes) -> list[Certificate]:
+    from asn1crypto import cms  # only for PKCS#7 bundles: a plain certificate file never needs it
+
     try:
         info = cms.ContentInfo.load(der, strict=True)
         content_type = info["content_type"].native

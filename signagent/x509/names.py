@@ -132,11 +132,8 @@ class DistinguishedName:
     def __init__(self, name: x509.Name) -> None:
         self._asn1 = name
         rdns: list[tuple[NameAttribute, ...]] = []
-        keys: list[tuple[tuple[str, tuple[str, object]], ...]] = []
         for rdn in name.chosen:
             attrs = []
-            # An RDN is a SET: its attributes compare in any order (RFC 5280 section 7.1).
-            keys.append(tuple(sorted((_comparison_key(tv) for tv in rdn), key=repr)))
             for tv in rdn:
                 oid = tv["type"].dotted
                 known = x509.NameType._map.get(oid) or _EXTRA_NAMES.get(oid)
@@ -144,7 +141,7 @@ class DistinguishedName:
                 attrs.append(NameAttribute(oid, attr_name, _LABELS.get(attr_name, oid), _decode_value(tv)))
             rdns.append(tuple(attrs))
         self._rdns = tuple(rdns)
-        self._key = tuple(keys)
+        self._key: tuple[tuple[tuple[str, tuple[str, object]], ...], ...] | None = None  # made on first comparison
         self._attributes = tuple(a for rdn in rdns for a in rdn)
 
     @property
@@ -203,7 +200,16 @@ class DistinguishedName:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, DistinguishedName):
             return NotImplemented
-        return self._key == other._key
+        return self._comparison_form() == other._comparison_form()
 
     def __hash__(self) -> int:
-        return hash(self._key)
+        return hash(self._comparison_form())
+
+    def _comparison_form(self) -> tuple[tuple[tuple[str, tuple[str, object]], ...], ...]:
+        """The RFC 5280 section 7.1 form of the name (RFC 4518 string preparation is slow: signing a file never
+        compares names, so it is made on the first comparison or hash)."""
+        if self._key is None:
+            # An RDN is a SET: its attributes compare in any order (RFC 5280 section 7.1).
+            self._key = tuple(tuple(sorted((_comparison_key(tv) for tv in rdn), key=repr))
+                              for rdn in self._asn1.chosen)
+        return self._key

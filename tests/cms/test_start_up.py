@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+
+from signagent.testpki.generator import TestPKI
 
 _PROBE = (
     "import sys\n"
@@ -23,3 +26,25 @@ def test_signing_does_not_load_the_chain_check_or_tokens() -> None:
     done = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""
+
+
+#: What only verification needs (asn1crypto's cms/ocsp/tsp modules, the parsing of a received SignedData, the
+#: report), the qualified-identity model and the JSON encoder: `signagent sign` with a key file loads none of them.
+_NOT_FOR_SIGNING = ("asn1crypto.cms", "asn1crypto.ocsp", "asn1crypto.tsp", "signagent.asn1.cades",
+                    "signagent.cms.parsing", "signagent.cms.received", "signagent.cms.report",
+                    "signagent.cms.verification", "signagent.x509.identity", "signagent.service.config", "json")
+
+
+def test_signing_a_file_loads_no_verification_modules(pki: TestPKI, tmp_path: Path) -> None:
+    content = tmp_path / "doc.txt"
+    content.write_bytes(b"document")
+    head = pki["head"]
+    probe = ("import sys\nfrom signagent.cli import main\n"
+             "rc = main(sys.argv[1:])\n"
+             f"print(rc, ','.join(m for m in {_NOT_FOR_SIGNING!r} if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", probe, "sign", str(content), "--cert", str(head.paths["pem"]),
+                           "--key", str(head.paths["key"]), "--detached", "-o", str(tmp_path / "doc.sig")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[0].split(" ", 1) == ["0", ""], done.stdout
+    assert (tmp_path / "doc.sig").stat().st_size > 0
