@@ -22,7 +22,7 @@ import click
 from signagent.errors import SignAgentError
 
 # Each module adds its commands to the root group when imported.
-from . import certs, config, hashing, keys, signing, token_admin, tokens, trust  # noqa: F401
+from . import certs, config, hashing, keys, pairings, serve, signing, token_admin, tokens, trust  # noqa: F401
 from ._common import (
     EXIT_ERROR,
     EXIT_OK,

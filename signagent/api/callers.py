@@ -1,0 +1,41 @@
+"""Who is calling: the security middleware decides it once per request, the routes read it.
+
+* ``agent`` -- the agent's own pages (``Origin`` is the agent's own origin);
+* ``local`` -- a local program: no ``Origin``, the right local secret;
+* ``site`` -- a web page of another origin (paired or not: the routes check what they need);
+* ``anonymous`` -- no ``Origin`` and no secret: a top-level navigation to one of the agent's pages, nothing more.
+
+Exports: Caller, caller_of.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from starlette.requests import Request
+
+__all__ = ["Caller", "caller_of"]
+
+Kind = Literal["agent", "local", "site", "anonymous"]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The kind of caller and its normalized origin (None for local and anonymous callers)."""
+
+    kind: Kind
+    origin: str | None = None
+    paired: bool = False
+
+    @property
+    def trusted(self) -> bool:
+        """The agent's own pages and local programs holding the secret may manage the agent itself."""
+        return self.kind in ("agent", "local")
+
+
+def caller_of(request: Request) -> Caller:
+    """The caller the middleware recorded for ``request``."""
+    caller = request.scope.get("state", {}).get("caller")
+    assert isinstance(caller, Caller), "the security middleware runs before every route"
+    return caller

@@ -1,0 +1,104 @@
+"""Pairing endpoints under ``/v1``: a site asks to be paired, polls the user's decision; a local program lists and
+revokes pairings (DESIGN.md section 5).
+
+Exports: router.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel
+
+from signagent.service.access import LocalSecretRequiredError, OriginInvalidError, RequestNotFoundError
+from signagent.service.origins import normalize_origin
+from signagent.service.pairing_requests import PENDING
+
+from .callers import Caller, caller_of
+from .context import AgentContext
+
+__all__ = ["router"]
+
+router = APIRouter()
+_POLL_STEP = 0.05  # seconds between looks at a pending request during a long poll
+_MAX_WAIT = 60.0  # a long poll ends before proxies and browsers give up on a silent connection
+
+
+def _context(request: Request) -> AgentContext:
+    return request.app.state.agent  # type: ignore[no-any-return]
+
+
+class PairStarted(BaseModel):
+    """A pairing request: its id (to poll) and the agent's page where the user decides."""
+
+    request_id: str
+    confirm_url: str
+    expires_in: int
+
+
+class RequestStatus(BaseModel):
+    """The state of a request: pending, approved, denied or expired."""
+
+    request_id: str
+    kind: str
+    origin: str
+    status: str
+
+
+class Pairing(BaseModel):
+    """One paired origin."""
+
+    origin: str
+    paired_at: float
+
+
+def _trusted(caller: Caller) -> None:
+    if not caller.trusted:  # a site, even a paired one, may not manage the agent's list of sites
+        raise LocalSecretRequiredError()
+
+
+@router.post("/pair", response_model=PairStarted, summary="Ask the user to pair the calling origin")
+def pair(request: Request) -> PairStarted:
+    """The user approves or denies in the agent's page at ``confirm_url`` (open it as a popup or a tab)."""
+    caller = caller_of(request)
+    if caller.kind != "site" or caller.origin is None:
+        raise OriginInvalidError(situation="missing")
+    ctx = _context(request)
+    started = ctx.requests.start(caller.origin)
+    return PairStarted(request_id=started.request_id, confirm_url=f"{ctx.base_url}/pair/{started.request_id}",
+                       expires_in=int(ctx.requests.lifetime))
+
+
+@router.get("/requests/{request_id}", response_model=RequestStatus, summary="A request's status (long poll)")
+async def request_status(request: Request, request_id: str,
+                         wait: float = Query(0.0, ge=0.0, le=_MAX_WAIT)) -> RequestStatus:
+    """Answers at once unless ``wait`` seconds are given: then when the status leaves ``pending`` or the time ends."""
+    ctx, caller = _context(request), caller_of(request)
+    found, status = ctx.requests.get(request_id)
+    if not caller.trusted and caller.origin != found.origin:
+        raise RequestNotFoundError()  # another site's request: it does not exist, as far as this caller knows
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait
+    while status == PENDING and loop.time() < deadline:
+        if await request.is_disconnected():  # the page went away: stop looking for it
+            break
+        await asyncio.sleep(_POLL_STEP)
+        found, status = ctx.requests.get(request_id)
+    return RequestStatus(request_id=request_id, kind="pair", origin=found.origin, status=status)
+
+
+@router.get("/pairings", response_model=list[Pairing], summary="Paired origins (local secret needed)")
+def pairings(request: Request) -> list[Pairing]:
+    """The paired origins; for the agent's pages and local programs only."""
+    _trusted(caller_of(request))
+    return [Pairing(**p) for p in _context(request).pairings.list()]  # type: ignore[arg-type]
+
+
+@router.delete("/pairings/{origin:path}", summary="Revoke a pairing (local secret needed)")
+def revoke(request: Request, origin: str) -> dict[str, str]:
+    """Unpair ``origin`` (``https://portal.test``, URL-encoded or not); it must pair again to use the agent."""
+    _trusted(caller_of(request))
+    ctx = _context(request)
+    ctx.pairings.revoke(origin)
+    return {"revoked": normalize_origin(origin)}

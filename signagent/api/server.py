@@ -1,0 +1,81 @@
+"""Serving the application: bind 127.0.0.1 only, run uvicorn until SIGINT/SIGTERM.
+
+The socket is bound here, before uvicorn starts, so that a taken port is one clear error
+(:class:`PortInUseError`) instead of uvicorn's log lines, and so that no other address can ever be bound: the
+agent is for this computer's browser only (DESIGN.md section 5).
+
+Exports: LOOPBACK, PortInUseError, ApiHostRefusedError, bind_loopback, make_server, run_server.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from signagent.errors import SignAgentError, UsageError
+
+if TYPE_CHECKING:
+    import uvicorn
+    from fastapi import FastAPI
+
+__all__ = ["LOOPBACK", "ApiHostRefusedError", "PortInUseError", "bind_loopback", "make_server", "run_server"]
+
+LOOPBACK = "127.0.0.1"
+
+
+class PortInUseError(SignAgentError):
+    """Another program (often another agent) already listens on the port."""
+
+    code = "port_in_use"
+
+
+class ApiHostRefusedError(UsageError):
+    """The configuration asks to listen on an address other than 127.0.0.1."""
+
+    code = "api_host_refused"
+
+
+def bind_loopback(host: str, port: int) -> socket.socket:
+    """A listening socket on 127.0.0.1:``port``; refuses any other host."""
+    if host != LOOPBACK:
+        raise ApiHostRefusedError(host=host)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        # SO_REUSEADDR lets a restarted agent bind while old connections linger in TIME_WAIT; on Linux it does
+        # not allow two listeners on one port, so a running agent is still detected.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((LOOPBACK, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUseError(host=LOOPBACK, port=port) from None
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def make_server(app: FastAPI) -> uvicorn.Server:
+    """A uvicorn server for ``app``: no logging configuration of its own (the command line sets it), no access log
+    (:mod:`.request_log` writes one line per request), no ``Server`` header."""
+    import uvicorn
+
+    return uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off",
+                                         server_header=False))
+
+
+def run_server(app: FastAPI, sock: socket.socket, *, on_started: Callable[[], None] | None = None) -> None:
+    """Serve ``app`` on ``sock`` until stopped (uvicorn handles SIGINT/SIGTERM: it finishes open requests)."""
+    server = make_server(app)
+    if on_started is not None:
+        original = server.startup
+
+        async def startup(sockets: list[socket.socket] | None = None) -> None:
+            await original(sockets=sockets)
+            if server.started:
+                on_started()
+
+        server.startup = startup  # type: ignore[method-assign]
+    server.run(sockets=[sock])
