@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -90,3 +91,18 @@ def simulator_env(factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield sim_dir
     finally:
         mp.undo()
+
+
+@pytest.fixture
+def loose_umask() -> Iterator[None]:
+    """umask 000 for one test: every mode the code wants must be set explicitly, not left to the umask."""
+    old = os.umask(0)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def file_mode(path: Path) -> int:
+    """The permission bits of ``path`` itself (a symlink is not followed)."""
+    return stat.S_IMODE(path.lstat().st_mode)

@@ -266,41 +266,18 @@ def test_pin_is_asked_on_the_terminal_without_echo(env, tmp_path: Path) -> None:
     """`signagent sign --token` with no --pin-file on a real pseudo-terminal: the prompt names the token, the
     typed PIN is not echoed, and the signature is made."""
     import os
-    import pty
-    import select
     import sys
-    import time
+
+    from tests.terminal import converse
 
     doc = tmp_path / "doc.txt"
     doc.write_bytes(b"typed PIN")
     sig = tmp_path / "doc.sig"
     argv = [sys.executable, "-m", "signagent", "sign", str(doc), "--token", "Head", "--cert", head_id(env)[:16],
             "-o", str(sig)]
-    pid, fd = pty.fork()
-    if pid == 0:  # the child: the pty is its terminal
-        os.execve(sys.executable, argv, dict(os.environ))  # noqa: S606  (no shell wanted)
-    seen = b""
-    deadline = time.monotonic() + 60
-    sent = False
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 1.0)
-        if not ready:
-            continue
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        seen += chunk
-        if not sent and b"PIN" in seen and seen.rstrip().endswith(b":"):
-            os.write(fd, PIN + b"\n")
-            sent = True
-    _, status = os.waitpid(pid, 0)
-    os.close(fd)
-    text = seen.decode(errors="replace")
-    assert sent, text
-    assert os.waitstatus_to_exitcode(status) == 0, text
+    code, text, unused = converse(argv, dict(os.environ), [PIN], guard=60)
+    assert unused == 0, text
+    assert code == 0, text
     prompt, _, after = text.rpartition(":")
     assert "«Head»" in prompt and PIN.decode() not in after  # the typed PIN was not echoed
     assert sig.stat().st_size > 0

@@ -13,13 +13,10 @@ import hashlib
 import json
 import os
 import random
-import select
 import signal
-import stat
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,6 +30,8 @@ from pkcs11_sim.sealing import seal
 from pkcs11_sim.store import SimRoot, TokenStore
 from signagent.gost import PrivateKey, curve, pbkdf2_streebog512
 from signagent.testpki import generate
+from tests.conftest import file_mode
+from tests.terminal import converse
 
 PIN, SO_PIN = b"12345678", b"87654321"
 FAST = 4  # scrypt N = 16 for tests that count tries, not cost
@@ -247,18 +246,7 @@ def test_tampered_derivation_parameters_are_refused(tmp_path: Path, kdf: dict) -
 
 
 # ============================================================================================ defect 8: keys at rest
-@pytest.fixture
-def loose_umask() -> Iterator[None]:
-    """umask 000: every mode the code wants must be set explicitly, not left to the umask."""
-    old = os.umask(0)
-    try:
-        yield
-    finally:
-        os.umask(old)
-
-
-def _mode(path: Path) -> int:
-    return stat.S_IMODE(path.lstat().st_mode)
+_mode = file_mode
 
 
 def _private_key_files(top: Path) -> list[Path]:
@@ -402,40 +390,10 @@ def test_an_encrypted_key_is_imported_with_its_password_file(tmp_path: Path, cap
                 "--pin-file", pin_file) == 0
 
 
-def _converse(argv: list[str], env: dict[str, str], answers: list[bytes]) -> tuple[int, str]:
-    """Run ``argv`` on a pseudo-terminal, answering each prompt (output ending in ':') with the next answer."""
-    import pty
-
-    pid, fd = pty.fork()
-    if pid == 0:
-        os.execve(sys.executable, argv, env)  # noqa: S606  (no shell wanted)
-    seen = b""
-    pending = list(answers)
-    prompts = 0
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 1.0)
-        if not ready:
-            continue
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        seen += chunk
-        if pending and seen.rstrip().endswith(b":") and seen.count(b":") > prompts:
-            prompts = seen.count(b":")
-            os.write(fd, pending.pop(0) + b"\n")
-    _, status = os.waitpid(pid, 0)
-    os.close(fd)
-    return os.waitstatus_to_exitcode(status), seen.decode(errors="replace")
-
-
 def test_pins_are_asked_on_a_terminal_without_echo(tmp_path: Path) -> None:
     argv = [sys.executable, "-m", "pkcs11_sim", "init", "--label", "typed"]
     answers = [b"typed-pin-1", b"typed-pin-1", b"typed-so-pin", b"typed-so-pin"]
-    code, text = _converse(argv, _sim_env(tmp_path), answers)
+    code, text, _ = converse(argv, _sim_env(tmp_path), answers)
     assert code == 0, text
     assert "User PIN" in text and "SO PIN" in text
     assert "typed-pin-1" not in text and "typed-so-pin" not in text  # nothing echoed

@@ -3,28 +3,12 @@
 
 from __future__ import annotations
 
-import os
-import stat
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from signagent.testpki.__main__ import main
+from tests.conftest import file_mode
 
-
-@pytest.fixture
-def loose_umask() -> Iterator[None]:
-    """umask 000: the modes must be set explicitly, not left to the umask."""
-    old = os.umask(0)
-    try:
-        yield
-    finally:
-        os.umask(old)
-
-
-def _mode(path: Path) -> int:
-    return stat.S_IMODE(path.lstat().st_mode)
+_mode = file_mode
 
 
 def test_keys_are_private_whatever_the_umask(tmp_path: Path, loose_umask: None, capsys) -> None:
