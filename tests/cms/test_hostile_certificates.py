@@ -22,60 +22,18 @@ from signagent.errors import SignAgentError
 from signagent.trust.validation import clear_caches, validate
 from tests.conftest import require
 from tests.der import children, read, tlv
+from tests.x509.mutations import (
+    NULL,
+    bytes_after_tbs_fields,
+    fourth_element,
+    indefinite_length,
+    junk_in_extensions,
+    outer_algorithm_parameters,
+    outer_indefinite_length,
+    serial_byte_flipped,
+)
 
 from .conftest import chain_validator, openssl_ready, signer
-
-NULL = b"\x05\x00"
-
-
-def _outer(der: bytes) -> list[tuple[int, bytes]]:
-    return children(read(der)[1])
-
-
-def _seq(parts: list[tuple[int, bytes]]) -> bytes:
-    return tlv(0x30, b"".join(tlv(t, c) for t, c in parts))
-
-
-def junk_in_extensions(der: bytes) -> bytes:
-    tbs, alg, sig = _outer(der)
-    fields = children(tbs[1])
-    assert fields[-1][0] == 0xA3
-    fields[-1] = (0xA3, fields[-1][1] + NULL)
-    return _seq([(0x30, b"".join(tlv(t, c) for t, c in fields)), alg, sig])
-
-
-def bytes_after_tbs_fields(der: bytes) -> bytes:
-    tbs, alg, sig = _outer(der)
-    return _seq([(0x30, tbs[1] + NULL), alg, sig])
-
-
-def fourth_element(der: bytes) -> bytes:
-    return tlv(0x30, read(der)[1] + NULL)
-
-
-def outer_algorithm_parameters(der: bytes) -> bytes:
-    tbs, alg, sig = _outer(der)
-    return _seq([tbs, (0x30, alg[1] + NULL), sig])
-
-
-def indefinite_length(der: bytes) -> bytes:
-    """The TBS with a 0x80 (BER indefinite) length: OpenSSL then verifies over those BER bytes, and fails."""
-    tbs, alg, sig = _outer(der)
-    return tlv(0x30, b"\x30\x80" + tbs[1] + b"\x00\x00" + tlv(*alg) + tlv(*sig))
-
-
-def outer_indefinite_length(der: bytes) -> bytes:
-    return b"\x30\x80" + read(der)[1] + b"\x00\x00"
-
-
-def serial_byte_flipped(der: bytes) -> bytes:
-    tbs, alg, sig = _outer(der)
-    fields = children(tbs[1])
-    assert fields[1][0] == 0x02
-    serial = fields[1][1]
-    fields[1] = (0x02, serial[:-1] + bytes([serial[-1] ^ 0x01]))
-    return _seq([(0x30, b"".join(tlv(t, c) for t, c in fields)), alg, sig])
-
 
 MUTATIONS = [junk_in_extensions, bytes_after_tbs_fields, fourth_element, outer_algorithm_parameters,
              indefinite_length, serial_byte_flipped]

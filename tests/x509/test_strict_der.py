@@ -17,11 +17,19 @@ from signagent.errors import CertificateFormatError, CrlFormatError, NestingTooD
 from signagent.x509 import Certificate, load_certificate, load_certificates, load_crl
 from signagent.x509.signature import crl_is_signed_by
 from tests.conftest import ROOT
-from tests.der import children, read, seq, tlv
+from tests.der import seq, tlv
 from tests.x509.der_builder import CN, build, extension, key_usage_ext, name, utf8
+from tests.x509.mutations import (
+    bytes_after_tbs_fields,
+    fourth_element,
+    junk_in_extensions,
+    outer_algorithm_parameters,
+    outer_indefinite_length,
+    outer_non_minimal_length,
+    outer_parts,
+)
 
 REAL = ROOT / "certs" / "real"
-NULL = b"\x05\x00"
 
 
 @pytest.fixture(scope="module")
@@ -33,55 +41,14 @@ def issued() -> tuple[bytes, bytes]:
     return der, ca_der
 
 
-def _parts(der: bytes) -> list[tuple[int, bytes]]:
-    return children(read(der)[1])
-
-
-def _rebuild(parts: list[tuple[int, bytes]]) -> bytes:
-    return seq(*(tlv(tag, content) for tag, content in parts))
-
-
-def _with_extensions_junk(der: bytes) -> bytes:
-    """NULL after the Extensions inside the [3] EXPLICIT wrapper (asn1crypto drops it on re-encoding)."""
-    tbs, alg, sig = _parts(der)
-    fields = children(tbs[1])
-    tag, content = fields[-1]
-    assert tag == 0xA3
-    fields[-1] = (tag, content + NULL)
-    return _rebuild([(0x30, b"".join(tlv(t, c) for t, c in fields)), alg, sig])
-
-
-def _with_tbs_tail(der: bytes) -> bytes:
-    tbs, alg, sig = _parts(der)
-    return _rebuild([(0x30, tbs[1] + NULL), alg, sig])
-
-
-def _with_fourth_element(der: bytes) -> bytes:
-    return tlv(0x30, read(der)[1] + NULL)
-
-
-def _with_outer_parameters(der: bytes) -> bytes:
-    tbs, alg, sig = _parts(der)
-    return _rebuild([tbs, (0x30, alg[1] + NULL), sig])
-
-
-def _indefinite(der: bytes) -> bytes:
-    return b"\x30\x80" + read(der)[1] + b"\x00\x00"
-
-
-def _non_minimal_length(der: bytes) -> bytes:
-    content = read(der)[1]
-    return b"\x30\x84" + len(content).to_bytes(4, "big") + content
-
-
 def _boolean_01(der: bytes) -> bytes:
     """basicConstraints-style critical flag TRUE encoded as 01 (BER) instead of FF (DER, X.690 11.1)."""
     assert b"\x01\x01\xff" in der
     return der.replace(b"\x01\x01\xff", b"\x01\x01\x01", 1)
 
 
-@pytest.mark.parametrize("mutate", [_with_extensions_junk, _with_tbs_tail, _with_fourth_element, _indefinite,
-                                    _non_minimal_length, _boolean_01])
+@pytest.mark.parametrize("mutate", [junk_in_extensions, bytes_after_tbs_fields, fourth_element, outer_indefinite_length,
+                                    outer_non_minimal_length, _boolean_01])
 def test_non_der_certificates_are_refused(issued, mutate) -> None:
     der, _ = issued
     bad = mutate(der)
@@ -98,7 +65,7 @@ def test_outer_algorithm_with_parameters_loads_but_never_verifies(issued) -> Non
     der, ca_der = issued
     good, ca = Certificate.from_der(der), Certificate.from_der(ca_der)
     assert good.algorithms_match and good.is_signed_by(ca)
-    bad = Certificate.from_der(_with_outer_parameters(der))  # DER itself, but RFC 5280 4.1.1.2 is broken
+    bad = Certificate.from_der(outer_algorithm_parameters(der))  # DER itself, but RFC 5280 4.1.1.2 is broken
     assert not bad.algorithms_match
     assert not bad.is_signed_by(ca)
     assert "signature_algorithm_mismatch" in [p.code for p in bad.problems]
@@ -108,7 +75,7 @@ def test_thumbprints_and_tbs_are_of_the_bytes_received(issued) -> None:
     der, _ = issued
     cert = Certificate.from_der(der)
     assert cert.sha1_thumbprint == hashlib.sha1(der).hexdigest().upper()  # noqa: S324
-    assert cert.tbs_der == sequence_elements(der)[0] == tlv(0x30, _parts(der)[0][1])
+    assert cert.tbs_der == sequence_elements(der)[0] == tlv(0x30, outer_parts(der)[0][1])
 
 
 def test_deep_nesting_is_refused_before_asn1crypto(issued) -> None:
@@ -142,7 +109,7 @@ def test_a_ber_certificate_in_a_bundle_is_refused(issued) -> None:
 
     assert [c.der for c in load_certificates(bundle(der))] == [der]
     with pytest.raises(CertificateFormatError):  # never read as its DER re-encoding
-        load_certificates(bundle(_indefinite(der)))
+        load_certificates(bundle(outer_indefinite_length(der)))
 
 
 def test_walker_rules() -> None:
@@ -165,9 +132,9 @@ def test_received_encoding_is_not_a_re_encoding(issued) -> None:
     from asn1crypto import x509
 
     der, _ = issued
-    parsed = x509.Certificate.load(_indefinite(der))
-    assert received_encoding(parsed) == _indefinite(der)
-    assert parsed.dump() != _indefinite(der)  # asn1crypto's dump() normalises: never verify over it
+    parsed = x509.Certificate.load(outer_indefinite_length(der))
+    assert received_encoding(parsed) == outer_indefinite_length(der)
+    assert parsed.dump() != outer_indefinite_length(der)  # asn1crypto's dump() normalises: never verify over it
 
 
 def test_real_state_pki_certificates_and_crl_are_strict_der() -> None:
@@ -192,11 +159,12 @@ def test_non_der_crls_are_refused_and_mismatched_algorithms_never_verify() -> No
     der = pem.unarmor(path.read_bytes())[2]
     issuer = load_certificate((REAL / "root_guc2012_gost2001_8CAE88BB.pem").read_bytes())
     assert crl_is_signed_by(load_crl(der), issuer)
-    for bad in (_indefinite(der), _non_minimal_length(der), _with_fourth_element(der), _with_tbs_tail(der)):
+    for bad in (outer_indefinite_length(der), outer_non_minimal_length(der), fourth_element(der),
+                bytes_after_tbs_fields(der)):
         with pytest.raises(CrlFormatError) as caught:
             load_crl(bad)
         assert caught.value.code == "not_der"
-    mismatched = load_crl(_with_outer_parameters(der))
+    mismatched = load_crl(outer_algorithm_parameters(der))
     assert not crl_is_signed_by(mismatched, issuer)
 
 
@@ -211,7 +179,7 @@ def test_the_request_checker_cms_pkcs10_can_call() -> None:
                             extensions=[b.key_usage("digital_signature"), b.subject_sign_tool("СКЗИ")])
     der = request.dump()
     require_der(der, OpaqueCertificationRequest, what="the certification request")
-    for bad in (_indefinite(der), _with_fourth_element(der), _non_minimal_length(der)):
+    for bad in (outer_indefinite_length(der), fourth_element(der), outer_non_minimal_length(der)):
         with pytest.raises(NotDerError):
             require_der(bad, OpaqueCertificationRequest, what="the certification request")
 
