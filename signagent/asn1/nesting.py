@@ -3,20 +3,18 @@
 asn1crypto decodes nested values recursively: 1,000 nested SEQUENCEs in an extension raise RecursionError from
 ``.native``, and a few thousand levels in a certificate cost hundreds of MB before they do. Genuine structures are
 shallow (a certificatePolicies value with qualifiers nests 6 levels), so parsers of untrusted values check the
-depth first with :func:`check_nesting`, a flat walk over the TLV headers (X.690 clause 8.1) that uses constant
+depth first with :func:`nesting_depth`, a flat walk over the TLV headers (X.690 clause 8.1) that uses constant
 stack and never allocates the values.
 
 The walk only measures: a malformed header stops it without an error (the real parser then reports the damage in
 its own words).
 
-Exports: MAX_VALUE_DEPTH, nesting_depth, check_nesting.
+Exports: MAX_VALUE_DEPTH, nesting_depth.
 """
 
 from __future__ import annotations
 
-from signagent.errors import NestingTooDeepError
-
-__all__ = ["MAX_VALUE_DEPTH", "check_nesting", "nesting_depth"]
+__all__ = ["MAX_VALUE_DEPTH", "nesting_depth"]
 
 #: Nesting allowed inside one extension value or attribute: several times what any real one uses.
 MAX_VALUE_DEPTH = 32
@@ -85,8 +83,3 @@ def nesting_depth(data: bytes, limit: int | None = None) -> int:
         else:
             pos += length
 
-
-def check_nesting(data: bytes, what: str, what_ru: str, limit: int = MAX_VALUE_DEPTH) -> None:
-    """Raise NestingTooDeepError when values in ``data`` nest deeper than ``limit``."""
-    if nesting_depth(data, limit) > limit:
-        raise NestingTooDeepError(what=what, what_ru=what_ru, limit=limit)

@@ -34,6 +34,8 @@ from typing import Any
 
 from signagent.errors import NestingTooDeepError, NotDerError
 
+from .failures import PARSE_ERRORS
+
 __all__ = [
     "MAX_DEPTH",
     "check_canonical",
@@ -55,7 +57,6 @@ _UTC_TIME, _GENERALIZED_TIME = 23, 24
 _STRING_TAGS = frozenset({3, 4, 12, 18, 19, 20, 21, 22, 25, 26, 27, 28, 30})
 _UTC_FORM = re.compile(rb"\d{12}Z")
 _GENERALIZED_FORM = re.compile(rb"\d{14}(?:\.\d*[1-9])?Z")
-_PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError, RecursionError)
 
 
 def _fail(what: str, problem: str, problem_ru: str, offset: int,
@@ -212,7 +213,7 @@ def check_canonical(value: Any, data: bytes, *, what: str = "the structure",
     try:
         parsed = value.load(data, strict=True)
         again = parsed.dump(force=True)
-    except _PARSE_ERRORS as exc:
+    except PARSE_ERRORS as exc:
         detail = " ".join(str(exc).split("\n")[0].split()) or type(exc).__name__
         raise error(situation="not_reencodable", what=what, detail=detail) from None
     if again != data:

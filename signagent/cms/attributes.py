@@ -29,6 +29,7 @@ from asn1crypto import algos, core
 
 import signagent.asn1  # noqa: F401  -- registers the GOST algorithms with asn1crypto
 from signagent.asn1 import oids
+from signagent.asn1.failures import PARSE_ERRORS
 from signagent.errors import SignAgentError
 from signagent.x509 import Certificate
 
@@ -49,8 +50,6 @@ __all__ = [
     "signing_certificate_v2",
     "signing_certificate_v2_attribute",
 ]
-
-_PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError)
 
 
 def digest_algorithm_identifier(spec: DigestSpec) -> algos.DigestAlgorithm:
@@ -185,7 +184,7 @@ class AttributeView:
                 else:  # its fields are read (and checked) on matching, unless it is the expected encoding
                     view.signing_certificate_v2 = cades.SigningCertificateV2.load(encoding)
                     view.signing_certificate_v2_der = encoding
-            except _PARSE_ERRORS:
+            except PARSE_ERRORS:
                 return None
         return view
 
@@ -199,7 +198,7 @@ class AttributeView:
             try:
                 name = attribute["type"].native
                 values = attribute["values"]
-            except _PARSE_ERRORS:
+            except PARSE_ERRORS:
                 unreadable.append("?")
                 continue
             counts[name] = counts.get(name, 0) + 1
@@ -220,7 +219,7 @@ class AttributeView:
                     view.signing_certificate_v2 = value
                 elif name == "signing_certificate":
                     view.signing_certificate = value
-            except _PARSE_ERRORS:
+            except PARSE_ERRORS:
                 unreadable.append(name)
         view.unreadable = tuple(unreadable)
         return view
@@ -239,7 +238,7 @@ def ess_cert_id_matches(ess_cert_id: object, certificate: Certificate, *, v2: bo
             oid = "1.3.14.3.2.26"  # ESSCertID (v1) is SHA-1 only
         cert_hash = ess_cert_id["cert_hash"].native  # type: ignore[index]
         issuer_serial = ess_cert_id["issuer_serial"]  # type: ignore[index]
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         return False
     try:
         spec = digest_by_oid(oid)
@@ -254,7 +253,7 @@ def ess_cert_id_matches(ess_cert_id: object, certificate: Certificate, *, v2: bo
             return False
         cert_issuer = certificate.asn1["tbs_certificate"]["issuer"]
         names = [g.chosen for g in issuer_serial["issuer"] if g.name == "directory_name"]
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         return False
     # byte equality first (the usual case, and cheap); asn1crypto's Name equality (RFC 5280 section 7.1
     # comparison with string preparation) only when the encodings differ

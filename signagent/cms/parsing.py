@@ -23,6 +23,7 @@ from asn1crypto import cms, core, x509
 
 import signagent.asn1  # noqa: F401  -- registers the GOST algorithms with asn1crypto
 from signagent.asn1 import cades
+from signagent.asn1.failures import PARSE_ERRORS
 from signagent.asn1.strict_der import received_encoding
 from signagent.errors import SignAgentError, too_large_error
 from signagent.x509 import Certificate
@@ -35,7 +36,6 @@ __all__ = ["MAX_CMS_SIZE", "ParsedSignedData", "decode_armor", "load_signed_data
 #: Largest signature read into memory (an attached signature carries its content).
 MAX_CMS_SIZE = 1 << 30
 
-_PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError, RecursionError)
 _PEM = re.compile(rb"-----BEGIN ([A-Z0-9 #]+)-----(.*?)-----END \1-----", re.S)
 
 cades.register()
@@ -151,7 +151,7 @@ def load_signed_data(data: bytes) -> ParsedSignedData:
     try:
         info = cms.ContentInfo.load(raw, strict=True)
         content_type = info["content_type"].dotted
-    except _PARSE_ERRORS as exc:
+    except PARSE_ERRORS as exc:
         raise _fail(str(exc), "повреждённая или усечённая структура") from None
     if content_type != "1.2.840.113549.1.7.2":
         raise _fail(f"the content type is {content_type}, not signedData",
@@ -171,7 +171,7 @@ def load_signed_data(data: bytes) -> ParsedSignedData:
         signers = [_fields_of(si) for si in signer_infos]
         # never .native on certificates: real ones carry extensions that break asn1crypto's own specs
         cert_choices = [] if isinstance(sd["certificates"], core.Void) else list(sd["certificates"])
-    except _PARSE_ERRORS as exc:
+    except PARSE_ERRORS as exc:
         raise _fail(str(exc), "повреждённая или усечённая структура") from None
     certificates: list[Certificate] = []
     rejected: list[tuple[x509.Certificate, SignAgentError]] = []
@@ -188,6 +188,6 @@ def load_signed_data(data: bytes) -> ParsedSignedData:
             unreadable += 1
             if exc.code in ("not_der", "nesting_too_deep"):
                 rejected.append((choice.chosen, exc))
-        except _PARSE_ERRORS:
+        except PARSE_ERRORS:
             unreadable += 1
     return ParsedSignedData(raw, econtent_type, content, certificates, unreadable, signers, rejected, info)

@@ -33,6 +33,8 @@ from typing import Protocol, runtime_checkable
 
 from asn1crypto import core, csr, x509
 
+from signagent.asn1.failures import PARSE_ERRORS
+
 from .. import asn1 as _asn1  # noqa: F401  (registers the GOST algorithms and Russian attributes)
 from ..asn1 import oids
 from ..asn1.integers import int_text
@@ -70,7 +72,6 @@ _EXTENSION_REQUEST = oids.EXTENSION_REQUEST  # PKCS#9 extensionRequest (RFC 2985
 _PEM_LABELS = (b"CERTIFICATE REQUEST", b"NEW CERTIFICATE REQUEST")  # the second is Netscape/Microsoft's
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \1-----", re.S)
 _BASE64_ONLY = re.compile(rb"^[A-Za-z0-9+/=\s]+$")
-_PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError)
 _MAX_REQUEST = 1 << 20
 
 
@@ -225,7 +226,7 @@ def load_request(data: bytes | csr.CertificationRequest) -> csr.CertificationReq
             attribute["type"].dotted  # noqa: B018
         request["signature_algorithm"]["algorithm"].dotted  # noqa: B018
         request["signature"].native  # noqa: B018
-    except _PARSE_ERRORS as exc:
+    except PARSE_ERRORS as exc:
         raise _malformed(" ".join(str(exc).split()) or type(exc).__name__) from None
     if version != "v1":
         # int_text: the INTEGER may have 20,000 digits, and str() of it raises.
@@ -247,7 +248,7 @@ def _requested_extensions(info: csr.CertificationRequestInfo) -> tuple[list[x509
                 found = list(value)
                 check_extension_framing(found)
                 extensions.extend(found)
-        except _PARSE_ERRORS as exc:
+        except PARSE_ERRORS as exc:
             raise _malformed(f"unreadable extensionRequest ({' '.join(str(exc).split())})") from None
     return extensions, others
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from asn1crypto import cms
 
 from signagent.asn1 import oids
+from signagent.asn1.failures import PARSE_ERRORS
 from signagent.asn1.strict_der import MAX_DEPTH, check_der
 from signagent.errors import SignAgentError
 from signagent.x509 import Certificate
@@ -42,10 +43,6 @@ _CONTEXT_0_CONSTRUCTED, _CONTEXT_0_PRIMITIVE = 0xA0, 0x80
 _DIGEST_OIDS = frozenset({oids.STREEBOG256, oids.STREEBOG512})
 _SIGNATURE_OIDS = frozenset({oids.GOST2012_256, oids.GOST2012_512, oids.SIGNWITHDIGEST_2012_256,
                              oids.SIGNWITHDIGEST_2012_512})
-
-
-# what asn1crypto (under Certificate.from_der) may raise on hostile input, as cms.parsing lists it
-_PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError, RecursionError)
 
 
 class _Unusual(Exception):
@@ -266,7 +263,7 @@ def read_signed_data(raw: bytes) -> ReadSignedData | None:
     """The SignedData of ``raw`` (a DER ContentInfo) when it has the common shape, else None (see the module)."""
     try:
         return _read(raw)
-    except (_Unusual, SignAgentError, *_PARSE_ERRORS):  # the asn1crypto reading reports it its own way
+    except (_Unusual, SignAgentError, *PARSE_ERRORS):  # the asn1crypto reading reports it its own way
         return None
 
 

@@ -17,6 +17,7 @@ import functools
 from collections.abc import Iterable
 
 from signagent.asn1 import oids
+from signagent.asn1.failures import PARSE_ERRORS
 from signagent.errors import SignAgentError
 from signagent.gost import PublicKey
 from signagent.x509 import Certificate
@@ -28,7 +29,6 @@ from .received import ReceivedSigner
 
 __all__ = ["find_signer", "issuer_encoding", "key_identifier_of", "own_signing_certificate_v2", "public_key_of"]
 
-_PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError)
 _KEY_DIGESTS = {oids.GOST2012_256: oids.STREEBOG256, oids.GOST2012_512: oids.STREEBOG512}
 
 
@@ -37,7 +37,7 @@ def issuer_encoding(cert: Certificate) -> bytes | None:
     """The certificate's issuer Name as encoded in it (None if asn1crypto cannot dump it)."""
     try:
         return cert.asn1["tbs_certificate"]["issuer"].dump()
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         return None
 
 
@@ -46,7 +46,7 @@ def key_identifier_of(cert: Certificate) -> bytes | None:
     """subjectKeyIdentifier, or else the key identifier computed from the key (None when neither is readable)."""
     try:
         return cert.subject_key_identifier or key_identifier(cert.public_key_info)
-    except (SignAgentError, *_PARSE_ERRORS):
+    except (SignAgentError, *PARSE_ERRORS):
         return None
 
 
@@ -64,7 +64,7 @@ def own_signing_certificate_v2(cert: Certificate) -> bytes | None:
     try:
         digest = _KEY_DIGESTS.get(cert.public_key_algorithm.oid)
         return None if digest is None else signing_certificate_v2(cert, digest_by_oid(digest))
-    except (SignAgentError, *_PARSE_ERRORS):
+    except (SignAgentError, *PARSE_ERRORS):
         return None
 
 
@@ -83,7 +83,7 @@ def find_signer(signer: ReceivedSigner, pool: Iterable[Certificate]) -> Certific
                 return cert
             try:
                 same = cert.asn1["tbs_certificate"]["issuer"] == signer.sid.chosen["issuer"]
-            except _PARSE_ERRORS:
+            except PARSE_ERRORS:
                 same = False
             if same:
                 return cert

@@ -34,6 +34,7 @@ from typing import Any, Literal
 
 from asn1crypto import cms, x509
 
+from signagent.asn1.failures import PARSE_ERRORS
 from signagent.errors import InvalidTypeError, NotDerError, SignAgentError, UsageError
 from signagent.outcome import Reason
 from signagent.x509 import Certificate, signature_scheme
@@ -62,13 +63,11 @@ __all__ = ["ChainValidator", "find_signer_certificate", "verify"]
 ChainValidator = Callable[[Certificate, Sequence[Certificate], datetime | None], ChainResult]
 At = datetime | Literal["signing-time"] | None
 
-_PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError)
-
 
 def _ski(cert: Certificate) -> bytes | None:
     try:
         return cert.subject_key_identifier or key_identifier(cert.public_key_info)
-    except (SignAgentError, *_PARSE_ERRORS):
+    except (SignAgentError, *PARSE_ERRORS):
         return None
 
 
@@ -83,7 +82,7 @@ def find_signer_certificate(sid: cms.SignerIdentifier, pool: Iterable[Certificat
             cert_issuer = cert.asn1["tbs_certificate"]["issuer"]
             try:
                 same = cert_issuer.dump() == issuer.dump() or cert_issuer == issuer
-            except _PARSE_ERRORS:
+            except PARSE_ERRORS:
                 same = False
             if same:
                 return cert
@@ -103,7 +102,7 @@ def _names_rejected(sid: cms.SignerIdentifier, cert: x509.Certificate) -> bool:
             return bool(tbs["serial_number"].native == sid.chosen["serial_number"].native
                         and tbs["issuer"].dump() == sid.chosen["issuer"].dump())
         return bool(cert.key_identifier == sid.chosen.native)
-    except (*_PARSE_ERRORS, RecursionError):
+    except (*PARSE_ERRORS, RecursionError):
         return False
 
 
@@ -112,7 +111,7 @@ def _describe_sid(sid: cms.SignerIdentifier) -> str:
         if sid.name == "issuer_and_serial_number":
             return f"issuer {sid.chosen['issuer'].human_friendly}, serial {sid.chosen['serial_number'].native:x}"
         return f"subjectKeyIdentifier {sid.chosen.native.hex()}"
-    except (*_PARSE_ERRORS, RecursionError):  # a hostile Name nested deep enough to exhaust asn1crypto's recursion
+    except (*PARSE_ERRORS, RecursionError):  # a hostile Name nested deep enough to exhaust asn1crypto's recursion
         return "?"
 
 
@@ -257,7 +256,7 @@ class _SignerCheck:
                 certs = value["certs"]
                 empty = len(certs) == 0
                 first = None if empty else certs[0]  # parsing the first ESSCertIDv2 can fail too
-            except _PARSE_ERRORS:
+            except PARSE_ERRORS:
                 empty = True
             if empty:
                 self.reasons.append(cms_reason("attribute_malformed", attribute="signingCertificateV2"))

@@ -32,6 +32,7 @@ from typing import Literal
 
 from asn1crypto import x509
 
+from signagent.asn1.failures import PARSE_ERRORS
 from signagent.x509 import Certificate
 
 __all__ = ["CandidatePath", "CertificatePool", "build_paths", "name_key"]
@@ -54,9 +55,6 @@ _NAME_KEYS: dict[bytes, str] = {}
 _rdn_sequence_hashable = x509.RDNSequence.hashable.fget  # type: ignore[attr-defined]
 
 
-_PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError, RecursionError)
-
-
 def _sequence_key(sequence: x509.RDNSequence) -> str:
     """The comparison form of a name, remembered by DER. A name whose strings cannot be prepared (a hostile value
     asn1crypto cannot decode, met by any name comparison once :func:`_memoise_name_comparison` has run) is
@@ -69,7 +67,7 @@ def _sequence_key(sequence: x509.RDNSequence) -> str:
             _NAME_KEYS.clear()
         try:
             found = _rdn_sequence_hashable(sequence)
-        except _PARSE_ERRORS:
+        except PARSE_ERRORS:
             found = "der:" + der.hex()
         _NAME_KEYS[der] = found
     return found
@@ -104,7 +102,7 @@ def name_key(name: x509.Name) -> str:
     that cannot be prepared compares by its DER, see :func:`_sequence_key`)."""
     try:
         return _sequence_key(name.chosen)
-    except _PARSE_ERRORS:  # not even an RDNSequence to walk
+    except PARSE_ERRORS:  # not even an RDNSequence to walk
         return "der:" + name.dump().hex()
 
 
@@ -112,28 +110,28 @@ def _aki(cert: Certificate) -> bytes | None:
     """authorityKeyIdentifier.keyIdentifier, None when absent or unreadable (then it constrains nothing)."""
     try:
         return cert.asn1.authority_key_identifier
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         return None
 
 
 def _ski(cert: Certificate) -> bytes | None:
     try:
         return cert.asn1.key_identifier
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         return None
 
 
 def _issuer_serial(cert: Certificate) -> object:
     try:
         return cert.asn1.authority_issuer_serial
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         return None
 
 
 def _own_issuer_serial(cert: Certificate) -> object:
     try:
         return cert.asn1.issuer_serial
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         return None
 
 

@@ -42,6 +42,7 @@ from pyhanko_certvalidator.validate import SUPPORTED_EXTENSIONS, async_validate_
 
 import signagent.asn1  # noqa: F401  (registers the GOST algorithms and Russian extensions with asn1crypto)
 from signagent.asn1 import oids
+from signagent.asn1.failures import PARSE_ERRORS
 from signagent.asn1.strict_der import received_encoding
 from signagent.errors import CertificateFormatError, CrlFormatError, DownloadError, InvalidInputError, SignAgentError
 from signagent.outcome import rank, status_of
@@ -69,7 +70,6 @@ CertificateSource = Certificate | bytes
 #: A CRL as :func:`validate` takes it: the project's CRL type (:func:`signagent.x509.load_crl`), or its encoding.
 CrlSource = crl.CertificateList | bytes
 _TOLERANCE = timedelta(seconds=1)
-_PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError, RecursionError)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -165,14 +165,14 @@ def _utc(at: datetime | None) -> datetime:
 def _subject(cert: Certificate) -> str:
     try:
         return cert.asn1.subject.human_friendly
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         return cert.asn1.subject.dump().hex()
 
 
 def _issuer(cert: Certificate) -> str:
     try:
         return cert.asn1.issuer.human_friendly
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         return cert.asn1.issuer.dump().hex()
 
 
@@ -297,7 +297,7 @@ class _Run:
             return CertificateCheck("revocation", "skipped", detail="revocation checking is off"), None
         try:
             status = self.checker.check(cert, issuer, self.at)
-        except _PARSE_ERRORS as exc:  # a value of the certificate or of a CRL asn1crypto cannot decode
+        except PARSE_ERRORS as exc:  # a value of the certificate or of a CRL asn1crypto cannot decode
             status = RevocationStatus("unknown", code="revocation_unknown", detail=_one_line(exc))
         bounds += list(status.bounds)
         if status.state == "good":
@@ -340,7 +340,7 @@ class _Run:
                 if i > 0:
                     own.append(self._ca(cert, certs[:i]))
                 own.append(self._critical(cert))
-            except (*_PARSE_ERRORS, SignAgentError) as exc:
+            except (*PARSE_ERRORS, SignAgentError) as exc:
                 checks[i].append(CertificateCheck("structure", "failed", reason(
                     "malformed", detail=_one_line(exc), **self._ref(cert))))
         for own in checks:
@@ -399,7 +399,7 @@ class _Run:
             _run_sync(lambda: async_validate_path(context, path))
         except (pv_errors.PathError, pv_errors.ValidationError) as exc:
             return reason_code_for(exc), _one_line(exc)
-        except _PARSE_ERRORS as exc:
+        except PARSE_ERRORS as exc:
             return "malformed", _one_line(exc)
         return None, ""
 
@@ -427,7 +427,7 @@ def _issuer_fetcher(fetcher: Fetcher, cache: FetchCache | None):  # type: ignore
             urls = [entry["access_location"].native for entry in cert.asn1.authority_information_access_value or []
                     if entry["access_method"].native == "ca_issuers"
                     and entry["access_location"].name == "uniform_resource_identifier"]
-        except _PARSE_ERRORS:
+        except PARSE_ERRORS:
             return found
         for url in urls:
             if not is_fetchable(url):
@@ -566,7 +566,7 @@ def validate(cert: CertificateSource, *, trust_roots: Iterable[CertificateSource
         pool = CertificatePool(roots, extra)
         candidates = build_paths(target, pool, fetch_issuers=_issuer_fetcher(network, cache) if network else None)
         evaluations = [run.evaluate(c) for c in candidates]
-    except _PARSE_ERRORS as exc:
+    except PARSE_ERRORS as exc:
         # the boundary: whatever value asn1crypto still cannot decode is malformed input, told in one line
         raise CertificateFormatError(situation="unprocessable", reason=_one_line(exc)) from None
     order = sorted(range(len(evaluations)), key=lambda i: (

@@ -31,6 +31,7 @@ from asn1crypto import core, crl, keys, x509
 
 import signagent.asn1  # noqa: F401  -- registers GOST algorithms and Russian attributes with asn1crypto
 from signagent.asn1 import oids
+from signagent.asn1.failures import PARSE_ERRORS
 from signagent.asn1.opaque_specs import OpaqueCertificate
 from signagent.asn1.strict_der import check_canonical, check_der, sequence_elements
 from signagent.errors import (
@@ -60,7 +61,6 @@ __all__ = [
     "check_certificate_der",
 ]
 
-_PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError, RecursionError)
 
 # Signature algorithms asn1crypto does not name itself are named from our OID tables.
 _ALGORITHM_NAMES = {**oids.GOST_SIGNATURE_ALGORITHMS, **oids.GOST_PUBLIC_KEY_ALGORITHMS}
@@ -155,7 +155,7 @@ def _looks_like_crl(der: bytes) -> bool:
         _ = parsed["tbs_cert_list"]["this_update"].native
         _ = parsed["tbs_cert_list"]["issuer"].chosen
         return True
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         return False
 
 
@@ -200,7 +200,7 @@ class Certificate:
             self._cache: dict[str, object] = {}
         except CertificateFormatError:
             raise
-        except _PARSE_ERRORS as exc:
+        except PARSE_ERRORS as exc:
             if _looks_like_crl(der):
                 raise CertificateFormatError(situation="is_crl") from None
             raise CertificateFormatError(situation="malformed", reason=_one_line(exc)) from None
@@ -341,7 +341,7 @@ class Certificate:
         try:
             params = self.public_key_info["algorithm"]["parameters"]
             return params["public_key_param_set"].dotted if params.native is not None else None
-        except _PARSE_ERRORS:
+        except PARSE_ERRORS:
             return None
 
     @property

@@ -43,6 +43,7 @@ from pathlib import Path
 from asn1crypto import crl
 
 import signagent.asn1  # noqa: F401  -- registers GOST algorithms and Russian attributes with asn1crypto
+from signagent.asn1.failures import PARSE_ERRORS
 from signagent.asn1.opaque_specs import OpaqueCertificateList
 from signagent.asn1.strict_der import check_canonical, check_der, received_encoding, sequence_elements
 from signagent.errors import (
@@ -86,7 +87,6 @@ _CRL_LABELS = frozenset({"X509 CRL", "CRL"})
 _PEM_BLOCK = re.compile(rb"-----BEGIN ([^\r\n-]*)-----(.*?)-----END ([^\r\n-]*)-----", re.DOTALL)
 _BASE64_TEXT = re.compile(rb"[A-Za-z0-9+/\s]*={0,2}\s*")
 _WHITESPACE = re.compile(rb"\s+")
-_PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError, RecursionError)
 
 _SEQUENCE = 0x30
 _OID = 0x06
@@ -274,7 +274,7 @@ def _bundle_certificates(der: bytes) -> list[Certificate]:
         choices = list(info["content"]["certificates"] or [])
     except SignAgentError:
         raise
-    except _PARSE_ERRORS as exc:
+    except PARSE_ERRORS as exc:
         reason = " ".join(str(exc).split("\n")[0].split()) or type(exc).__name__
         raise _CERT.fail(f"malformed PKCS#7/CMS bundle: {reason}",
                          f"повреждённый контейнер PKCS#7/CMS: {reason}") from None
@@ -428,7 +428,7 @@ def _crl_from_der(der: bytes) -> crl.CertificateList:
             _ = ext["extn_id"].dotted, ext["critical"].native
         _ = parsed["signature_algorithm"]["algorithm"].dotted, parsed["signature"].native
         return parsed
-    except _PARSE_ERRORS as exc:
+    except PARSE_ERRORS as exc:
         if _looks_like_certificate(der):
             raise _CRL.fail("this is a certificate, not a certificate revocation list",
                             "это сертификат, а не список отзыва сертификатов") from None

@@ -28,6 +28,7 @@ from asn1crypto import algos, crl, keys
 
 import signagent.asn1  # noqa: F401  -- registers the GOST algorithms with asn1crypto
 from signagent.asn1 import oids
+from signagent.asn1.failures import PARSE_ERRORS
 from signagent.asn1.strict_der import received_encoding, sequence_elements
 from signagent.errors import InvalidKeyError, NotDerError, UnknownAlgorithmError
 from signagent.gost import PublicKey, curve, gost341194, streebog256, streebog512
@@ -44,8 +45,6 @@ __all__ = [
     "signature_scheme",
     "verify_signature",
 ]
-
-_PARSE_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError)
 
 
 @dataclass(frozen=True)
@@ -89,7 +88,7 @@ def _algorithm_oid(signature_algorithm: algos.SignedDigestAlgorithm | str) -> st
         return signature_algorithm
     try:
         return signature_algorithm["algorithm"].dotted
-    except _PARSE_ERRORS as exc:
+    except PARSE_ERRORS as exc:
         raise UnknownAlgorithmError(situation="unreadable_signature_algorithm", error=exc) from None
 
 
@@ -105,7 +104,7 @@ def signature_scheme(signature_algorithm: algos.SignedDigestAlgorithm | str) -> 
 def _key_oid(public_key_info: keys.PublicKeyInfo) -> str:
     try:
         return public_key_info["algorithm"]["algorithm"].dotted
-    except _PARSE_ERRORS as exc:
+    except PARSE_ERRORS as exc:
         raise InvalidKeyError(situation="unreadable_algorithm", error=exc) from None
 
 
@@ -122,7 +121,7 @@ def public_key_from_info(public_key_info: keys.PublicKeyInfo) -> PublicKey:
     try:
         params = public_key_info["algorithm"]["parameters"]
         param_set = params["public_key_param_set"].dotted if params.native is not None else None
-    except _PARSE_ERRORS as exc:
+    except PARSE_ERRORS as exc:
         raise InvalidKeyError(situation="unreadable_parameters", error=exc) from None
     if param_set is None:
         raise InvalidKeyError(situation="no_parameters")
@@ -132,7 +131,7 @@ def public_key_from_info(public_key_info: keys.PublicKeyInfo) -> PublicKey:
         raise InvalidKeyError(situation="parameter_size", key=_KEY_NAMES[key_oid], bits=c.bits, param_set=param_set)
     try:
         raw = public_key_info["public_key"].parsed.native
-    except _PARSE_ERRORS as exc:
+    except PARSE_ERRORS as exc:
         raise InvalidKeyError(situation="not_octet_string", error=exc) from None
     return PublicKey.from_bytes(c, raw)
 
@@ -148,7 +147,7 @@ def _hash(scheme: SignatureScheme, public_key_info: keys.PublicKeyInfo, data: by
         digest_param = public_key_info["algorithm"]["parameters"]["digest_param_set"]
         if digest_param.native is not None:
             paramset = digest_param.dotted
-    except _PARSE_ERRORS:
+    except PARSE_ERRORS:
         pass
     return gost341194(data, paramset).digest()
 
