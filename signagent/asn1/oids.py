@@ -96,6 +96,10 @@ MESSAGE_DIGEST = "1.2.840.113549.1.9.4"
 SIGNING_TIME = "1.2.840.113549.1.9.5"
 SIGNING_CERTIFICATE = "1.2.840.113549.1.9.16.2.12"
 SIGNING_CERTIFICATE_V2 = "1.2.840.113549.1.9.16.2.47"
+# signagent's own signed attribute: the web origin a signature was requested from through the localhost API (value
+# UTF8String, the RFC 6454 serialization). An OID under 2.25, derived from a UUID (ITU-T X.667 / ISO/IEC 9834-8:
+# valid without registration); UUID fe1a4ec9-918b-474c-b90d-3b1feb5cb7f9.
+SIGNAGENT_ORIGIN = "2.25.337760508645543991249662391250807732217"
 
 # CMS content types (RFC 5652 sections 4 and 5).
 DATA = "1.2.840.113549.1.7.1"

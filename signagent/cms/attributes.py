@@ -8,13 +8,16 @@ attributes of RFC 5652 section 11 and RFC 5035:
 * signingTime (1.2.840.113549.1.9.5) -- the signer's *claimed* time: UTCTime for 1950-2049, GeneralizedTime
   otherwise (RFC 5652 section 11.3);
 * signingCertificateV2 (1.2.840.113549.1.9.16.2.47) -- one ESSCertIDv2: the Streebog hash (of the signer key's
-  size) of the signer certificate's DER, and its issuerSerial (issuer as a directoryName, serial).
+  size) of the signer certificate's DER, and its issuerSerial (issuer as a directoryName, serial);
+* and, when the signature was asked for by a web page (or ``sign --origin``), signagent's origin attribute
+  (:data:`signagent.asn1.oids.SIGNAGENT_ORIGIN`, a UTF8String): the origin the agent saw, so that a portal can
+  check that a signature was made for it and not replayed from another site (docs/API.md).
 
 The signature covers the DER encoding of the attributes as a SET OF (RFC 5652 section 5.4): the elements sorted,
 the universal SET tag -- not the ``[0] IMPLICIT`` tag under which they are stored in the SignerInfo.
 
 Exports: build_signed_attributes, signing_certificate_v2, signing_certificate_v2_attribute, signed_attributes_set,
-digest_algorithm_identifier, ess_cert_id_matches, AttributeView.
+digest_algorithm_identifier, ess_cert_id_matches, origin_attribute, AttributeView.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ __all__ = [
     "build_signed_attributes",
     "digest_algorithm_identifier",
     "ess_cert_id_matches",
+    "origin_attribute",
     "signed_attributes_set",
     "signing_certificate_v2",
     "signing_certificate_v2_attribute",
@@ -62,6 +66,8 @@ def digest_algorithm_identifier(spec: DigestSpec) -> algos.DigestAlgorithm:
 _OID_CONTENT_TYPE = core.ObjectIdentifier("1.2.840.113549.1.9.3").dump()
 _OID_MESSAGE_DIGEST = core.ObjectIdentifier("1.2.840.113549.1.9.4").dump()
 _OID_SIGNING_TIME = core.ObjectIdentifier("1.2.840.113549.1.9.5").dump()
+_OID_ORIGIN = core.ObjectIdentifier(oids.SIGNAGENT_ORIGIN).dump()
+_MAX_ORIGIN = 2048
 _OID_SIGNING_CERTIFICATE_V2 = core.ObjectIdentifier(oids.SIGNING_CERTIFICATE_V2).dump()
 _TAG_DIRECTORY_NAME = 0xA4  # GeneralName directoryName [4] (EXPLICIT: Name is a CHOICE)
 
@@ -101,9 +107,17 @@ def _content_type_attribute(content_type: str) -> bytes:
     return _attribute(_OID_CONTENT_TYPE, core.ObjectIdentifier(content_type).dump())
 
 
+def origin_attribute(origin: str) -> bytes:
+    """signagent's origin attribute for ``origin`` (already normalized by the caller), DER."""
+    if not isinstance(origin, str) or not origin or len(origin) > _MAX_ORIGIN:
+        raise SignAgentError("the origin must be a non-empty string of at most 2048 characters")
+    return _attribute(_OID_ORIGIN, der.tlv(0x0C, origin.encode("utf-8")))
+
+
 def build_signed_attributes(*, message_digest: bytes, signing_certificate: bytes, signing_time: datetime | None,
-                            content_type: str = CONTENT_TYPE_DATA) -> list[bytes]:
-    """The four CAdES-BES signed attributes, each DER-encoded (order is fixed later by the SET OF sorting).
+                            content_type: str = CONTENT_TYPE_DATA, origin: str | None = None) -> list[bytes]:
+    """The four CAdES-BES signed attributes (five with ``origin``), each DER-encoded (order is fixed later by the
+    SET OF sorting).
 
     ``signing_certificate`` is the encoded attribute of :func:`signing_certificate_v2_attribute`;
     ``signing_time`` None leaves signingTime out (then the signature is not CAdES-BES; tests use it).
@@ -115,6 +129,8 @@ def build_signed_attributes(*, message_digest: bytes, signing_certificate: bytes
     ]
     if signing_time is not None:
         attributes.append(_attribute(_OID_SIGNING_TIME, _signing_time(signing_time)))
+    if origin is not None:
+        attributes.append(origin_attribute(origin))
     return attributes
 
 
@@ -129,6 +145,7 @@ _RECEIVED_TAGS = {
     "1.2.840.113549.1.9.4": ("message_digest", (0x04,)),
     "1.2.840.113549.1.9.5": ("signing_time", (0x17, 0x18)),
     oids.SIGNING_CERTIFICATE_V2: ("signing_certificate_v2", (0x30,)),
+    oids.SIGNAGENT_ORIGIN: ("origin", (0x0C,)),
 }
 
 
@@ -149,6 +166,8 @@ class AttributeView:
     unreadable: tuple[str, ...] = ()
     #: the signingCertificateV2 value as received, when read by :meth:`from_received`
     signing_certificate_v2_der: bytes | None = None
+    #: signagent's origin attribute: the web origin the signature was requested from
+    origin: str | None = None
 
     @classmethod
     def from_received(cls, attributes: list[tuple[str, list[tuple[int, bytes, bytes]]]]) -> AttributeView | None:
@@ -181,10 +200,12 @@ class AttributeView:
                     view.message_digest = contents
                 elif name == "signing_time":
                     view.signing_time = cms.Time.load(encoding).native
+                elif name == "origin":
+                    view.origin = contents.decode("utf-8")  # UnicodeDecodeError: the slow path reads it
                 else:  # its fields are read (and checked) on matching, unless it is the expected encoding
                     view.signing_certificate_v2 = cades.SigningCertificateV2.load(encoding)
                     view.signing_certificate_v2_der = encoding
-            except PARSE_ERRORS:
+            except (*PARSE_ERRORS, UnicodeDecodeError):
                 return None
         return view
 
@@ -197,6 +218,8 @@ class AttributeView:
         for attribute in attributes:
             try:
                 name = attribute["type"].native
+                if name == oids.SIGNAGENT_ORIGIN:  # not registered with asn1crypto: its dotted OID
+                    name = "origin"
                 values = attribute["values"]
             except PARSE_ERRORS:
                 unreadable.append("?")
@@ -219,7 +242,9 @@ class AttributeView:
                     view.signing_certificate_v2 = value
                 elif name == "signing_certificate":
                     view.signing_certificate = value
-            except PARSE_ERRORS:
+                elif name == "origin":
+                    view.origin = value.parse(core.UTF8String).native
+            except (*PARSE_ERRORS, UnicodeDecodeError):
                 unreadable.append(name)
         view.unreadable = tuple(unreadable)
         return view

@@ -113,6 +113,7 @@ class SignerReport:
     chain: ChainResult | None = None
     chain_checked_at: datetime | None = None
     signing_time_source: str = "signer_claim"  # CAdES-BES signingTime is the signer's claim, not attested
+    origin: str | None = None  # signagent's origin attribute: the web origin the signature was asked for
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -138,6 +139,7 @@ class SignerReport:
             "signer": signer,
             "signing_time": _iso(self.signing_time),
             "signing_time_source": self.signing_time_source,
+            "origin": self.origin,
             "digest_algorithm": self.digest_algorithm,
             "signature_algorithm": self.signature_algorithm,
             "signed_attributes": self.signed_attributes,

@@ -17,7 +17,10 @@ through the hash into the output, then writes the SignerInfo computed at the end
 cannot be told (a pipe) is copied first, to an anonymous temporary file and at most
 :data:`MAX_UNSIZED_CONTENT` bytes, when signing attached.
 
-Exports: sign, signer_info, PreparedSigner, CHUNK, MAX_UNSIZED_CONTENT.
+:func:`sign_digest` makes the same detached signature from the content's digest alone, for content the signer
+never sees whole (a large file hashed by the web page that holds it).
+
+Exports: sign, sign_digest, signer_info, PreparedSigner, CHUNK, MAX_UNSIZED_CONTENT.
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ from .digests import CONTENT_TYPE_DATA, SIGNED_DATA, DigestSpec, digest_for_key_
 from .errors import CmsSigningError
 from .signer import Signer
 
-__all__ = ["CHUNK", "MAX_UNSIZED_CONTENT", "PreparedSigner", "sign", "signer_info"]
+__all__ = ["CHUNK", "MAX_UNSIZED_CONTENT", "PreparedSigner", "sign", "sign_digest", "signer_info"]
 
 _VERSION_1 = core.Integer(1).dump()
 _OID_DATA = core.ObjectIdentifier(CONTENT_TYPE_DATA).dump()
@@ -131,17 +134,18 @@ class PreparedSigner:
         return cls(signer, *_certificate_parts(signer.certificate))
 
     def signer_info(self, message_digest: bytes, *, signing_time: datetime | None,
-                    signature: bytes | None = None) -> bytes:
+                    signature: bytes | None = None, origin: str | None = None) -> bytes:
         """DER of a version-1 SignerInfo over ``message_digest`` (RFC 5652 section 5.3).
 
-        ``signature`` given (length planning, tests) skips the signing and stores those bytes instead.
+        ``signature`` given (length planning, tests) skips the signing and stores those bytes instead; ``origin``
+        adds signagent's origin attribute (:func:`.attributes.origin_attribute`).
         """
         spec = self.spec
         if len(message_digest) != spec.size:
             raise CmsSigningError(f"the message digest must be {spec.size} bytes")
         attributes = build_signed_attributes(message_digest=message_digest,
                                              signing_certificate=self.signing_certificate,
-                                             signing_time=signing_time)
+                                             signing_time=signing_time, origin=origin)
         if signature is None:
             signed = signed_attributes_set(attributes)
             signature = bytes(self.signer.sign_message(signed))
@@ -249,12 +253,14 @@ def _write_signed_data(write: Callable[[bytes], object], *, digest_algorithm: by
 
 
 def sign(content: Content, signer: Signer, *, detached: bool = False, certificates: Iterable[Certificate] = (),
-         signing_time: datetime | None = None, out: BinaryIO | None = None) -> bytes | None:
+         signing_time: datetime | None = None, out: BinaryIO | None = None, origin: str | None = None
+         ) -> bytes | None:
     """Sign ``content`` (bytes or a binary stream) as CAdES-BES; DER ContentInfo returned, or written to ``out``.
 
     ``detached``: leave the content out of the signature. ``certificates``: more certificates to include (the
     chain); the signer's own is always included. ``signing_time``: the claimed time (default: now, UTC).
     ``out``: a binary stream to write to (then None is returned); the content is streamed, never held whole.
+    ``origin``: the web origin the signature was asked for, as signagent's origin attribute (None: none).
 
     Raises CmsSigningError when the certificate cannot sign (non-GOST or 2001 key), InvalidTypeError for wrong
     argument types, and whatever the stream or the signer raise.
@@ -301,7 +307,7 @@ def sign(content: Content, signer: Signer, *, detached: bool = False, certificat
             raise CmsSigningError(situation="content_changed", seen=seen, size=size)
 
     def tail() -> bytes:
-        return der.set_of([prepared.signer_info(h.digest(), signing_time=when)])
+        return der.set_of([prepared.signer_info(h.digest(), signing_time=when, origin=origin)])
 
     if data is not None:
         # In memory: hash first, so that the SignerInfo is made once and gives its own length (no placeholder).
@@ -312,7 +318,7 @@ def sign(content: Content, signer: Signer, *, detached: bool = False, certificat
                            stream_content=None if detached else (lambda: write(data)), tail=lambda: final)
         return sink.getvalue() if out is None else None  # type: ignore[union-attr]
 
-    placeholder = der.set_of([prepared.signer_info(bytes(spec.size), signing_time=when,
+    placeholder = der.set_of([prepared.signer_info(bytes(spec.size), signing_time=when, origin=origin,
                                                    signature=bytes(2 * spec.size))])
     try:
         if detached:
@@ -327,3 +333,27 @@ def sign(content: Content, signer: Signer, *, detached: bool = False, certificat
         if spool is not None:
             spool.close()
     return sink.getvalue() if out is None else None  # type: ignore[union-attr]
+
+
+def sign_digest(message_digest: bytes, signer: Signer, *, certificates: Iterable[Certificate] = (),
+                signing_time: datetime | None = None, origin: str | None = None) -> bytes:
+    """A detached CAdES-BES signature (DER ContentInfo) over content whose Streebog digest is ``message_digest``.
+
+    The digest must be of the key's size (32 bytes for a 256-bit key, 64 for a 512-bit key; RFC 9215 section 4):
+    it becomes the messageDigest signed attribute (RFC 5652 section 11.2), so the result is byte for byte what
+    :func:`sign` makes with ``detached=True`` from the content itself. CmsSigningError for a digest of the wrong
+    size or type.
+    """
+    prepared = PreparedSigner.of(signer)
+    if not isinstance(message_digest, bytes | bytearray | memoryview):
+        raise InvalidTypeError("the message digest must be bytes")
+    message_digest = bytes(message_digest)
+    when = datetime.now(UTC) if signing_time is None else signing_time
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    final = der.set_of([prepared.signer_info(message_digest, signing_time=when, origin=origin)])
+    sink = io.BytesIO()
+    _write_signed_data(sink.write, digest_algorithm=prepared.digest_algorithm,
+                       certificates_set=_certificate_set(signer, certificates), signer_infos=final,
+                       content_length=None, stream_content=None, tail=lambda: final)
+    return sink.getvalue()

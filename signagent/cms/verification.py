@@ -170,7 +170,7 @@ class _SignerCheck:
             return content_digest
         view = self.view
         assert view is not None
-        for name in ("content_type", "message_digest", "signing_time", "signing_certificate_v2"):
+        for name in ("content_type", "message_digest", "signing_time", "signing_certificate_v2", "origin"):
             if view.counts.get(name, 0) > 1:
                 self.reasons.append(cms_reason("attribute_malformed", attribute=name))
         for name in view.unreadable:
@@ -338,7 +338,8 @@ def verify(signature: bytes | ParsedSignedData, *, content: object = None,
             certificate=check.certificate, signing_time=check.claimed_signing_time,
             cades_bes=not any(w.code == "not_cades_bes" for w in check.warnings),
             digest_algorithm=check.digest_oid, signature_algorithm=check.signature_oid,
-            signed_attributes=check.has_attributes, chain=chain, chain_checked_at=when))
+            signed_attributes=check.has_attributes, chain=chain, chain_checked_at=when,
+            origin=None if check.view is None else check.view.origin))
 
     reasons: tuple[Reason, ...] = ()
     if not signers:
