@@ -14,6 +14,8 @@ APT_PACKAGES=(
     opensc                          # pkcs11-tool: a third-party consumer of the simulator's PKCS#11 module
     libp11-kit-dev                  # pkcs11.h for the simulator's module
     pcscd vsmartcard-vpcd libpcsclite-dev  # a real PC/SC stack with a virtual reader (pyscard builds against it)
+    chromium fonts-dejavu-core      # browser tests (tests/browser): Playwright drives this Chromium, never downloads
+                                    # one; DejaVu so that Cyrillic text renders
 )
 
 missing=()

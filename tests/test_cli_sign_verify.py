@@ -75,6 +75,18 @@ def test_sign_then_verify(pki: TestPKI, tmp_path: Path, options: tuple[str, ...]
     assert doc["signers"][0]["signer"]["identity"]["full_name"] == "Иванов Иван Иванович"
 
 
+def test_sign_origin_is_signed_and_reported(pki: TestPKI, tmp_path: Path) -> None:
+    content = tmp_path / "request.json"
+    content.write_text('{"type": "head-registration"}')
+    sig = tmp_path / "request.json.sig"
+    assert _sign(pki, content, sig, "--origin", "HTTPS://Portal.Example:443").returncode == 0
+    out = run("verify", sig, *_trust(pki), "--json")
+    assert out.returncode == 0 and json.loads(out.stdout)["signers"][0]["origin"] == "https://portal.example"
+    assert "origin: https://portal.example" in run("verify", sig, *_trust(pki)).stdout
+    bad = _sign(pki, content, tmp_path / "bad.sig", "--origin", "not an origin")
+    assert bad.returncode == 2 and "origin" in bad.stderr and not (tmp_path / "bad.sig").exists()
+
+
 def test_text_report_and_russian(pki: TestPKI, tmp_path: Path) -> None:
     content = tmp_path / "c.txt"
     content.write_text("x")

@@ -38,6 +38,12 @@ _STATUS = {
     "request_finished": 409,
     "rate_limited": 429,
     "request_invalid": 422,
+    "certificate_not_found": 404,
+    "content_too_large": 413,
+    "token_removed": 409,
+    "pin_locked": 423,
+    "online_check_not_allowed": 403,
+    "another_user": 403,
 }
 
 

@@ -1,5 +1,6 @@
-"""Pairing endpoints under ``/v1``: a site asks to be paired, polls the user's decision; a local program lists and
-revokes pairings (DESIGN.md section 5).
+"""Pairing and request endpoints under ``/v1``: a site asks to be paired and polls any of its requests (pairing,
+signing...) for the user's decision and the result; a local program lists and revokes pairings (DESIGN.md
+section 5).
 
 Exports: router.
 """
@@ -7,13 +8,14 @@ Exports: router.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from signagent.service.access import LocalSecretRequiredError, OriginInvalidError, RequestNotFoundError
+from signagent.service.consent import APPROVED, FAILED, PENDING
 from signagent.service.origins import normalize_origin
-from signagent.service.pairing_requests import PENDING
 
 from .callers import Caller, caller_of
 from .context import AgentContext
@@ -21,7 +23,7 @@ from .context import AgentContext
 __all__ = ["router"]
 
 router = APIRouter()
-_POLL_STEP = 0.05  # seconds between looks at a pending request during a long poll
+_WAKE = 1.0  # seconds a long poll sleeps at most between looks at its request
 _MAX_WAIT = 60.0  # a long poll ends before proxies and browsers give up on a silent connection
 
 
@@ -37,13 +39,25 @@ class PairStarted(BaseModel):
     expires_in: int
 
 
+class ErrorBody(BaseModel):
+    """An error of the error tree: stable code, English and Russian wording, whether retrying may help."""
+
+    code: str
+    message: str
+    message_ru: str
+    retriable: bool
+
+
 class RequestStatus(BaseModel):
-    """The state of a request: pending, approved, denied or expired."""
+    """The state of a request: pending, approved, denied, expired or failed; ``result`` once approved (its shape
+    depends on ``kind``, docs/API.md), ``error`` once failed."""
 
     request_id: str
     kind: str
     origin: str
     status: str
+    result: dict[str, Any] | None = None
+    error: ErrorBody | None = None
 
 
 class Pairing(BaseModel):
@@ -65,12 +79,13 @@ def pair(request: Request) -> PairStarted:
     if caller.kind != "site" or caller.origin is None:
         raise OriginInvalidError(situation="missing")
     ctx = _context(request)
-    started = ctx.requests.start(caller.origin)
+    started = ctx.requests.start(caller.origin, "pair")
     return PairStarted(request_id=started.request_id, confirm_url=f"{ctx.base_url}/pair/{started.request_id}",
                        expires_in=int(ctx.requests.lifetime))
 
 
-@router.get("/requests/{request_id}", response_model=RequestStatus, summary="A request's status (long poll)")
+@router.get("/requests/{request_id}", response_model=RequestStatus, response_model_exclude_none=True,
+            summary="A request's status (long poll)")
 async def request_status(request: Request, request_id: str,
                          wait: float = Query(0.0, ge=0.0, le=_MAX_WAIT)) -> RequestStatus:
     """Answers at once unless ``wait`` seconds are given: then when the status leaves ``pending`` or the time ends."""
@@ -83,9 +98,14 @@ async def request_status(request: Request, request_id: str,
     while status == PENDING and loop.time() < deadline:
         if await request.is_disconnected():  # the page went away: stop looking for it
             break
-        await asyncio.sleep(_POLL_STEP)
+        # Woken at once by a change; the 1 s cap re-checks expiry (computed, not announced) and disconnection.
+        await ctx.waiters.wait(request_id, min(_WAKE, deadline - loop.time()))
         found, status = ctx.requests.get(request_id)
-    return RequestStatus(request_id=request_id, kind="pair", origin=found.origin, status=status)
+    error = found.error
+    return RequestStatus(request_id=request_id, kind=found.kind, origin=found.origin, status=status,
+                         result=found.result if status == APPROVED else None,
+                         error=ErrorBody(code=error.code, message=error.message, message_ru=error.message_ru,
+                                         retriable=error.retriable) if status == FAILED and error else None)
 
 
 @router.get("/pairings", response_model=list[Pairing], summary="Paired origins (local secret needed)")

@@ -2,6 +2,8 @@
 
 A localhost port is reachable by every page the user opens and every local process, so each request is checked:
 
+0. The connection must come from the agent's own user (:mod:`signagent.service.peer_user`, Linux): 127.0.0.1
+   is shared by every account of the computer.
 1. ``Host`` must be the agent's own (``127.0.0.1:PORT`` or ``localhost:PORT``): a page on ``evil.test`` whose name
    was re-pointed at 127.0.0.1 (DNS rebinding) is same-origin with itself and would otherwise read our answers.
 2. The caller is classified (:mod:`.callers`) from ``Origin`` and the local secret. CORS is not access control:
@@ -11,16 +13,28 @@ A localhost port is reachable by every page the user opens and every local proce
    ``GET /v1/requests/{id}``, whose route lets only the request's own origin in); a request without ``Origin``
    must carry the local secret. Outside ``/v1`` (the agent's pages, ``/openapi.json``) another site's ``Origin``
    is refused: a page of the agent is for the user, opened by navigation, which sends no ``Origin`` on GET.
-4. CORS headers go only to the origins that may read the answer -- paired ones, and any site on the open
+4. The JS client (``/signagent.js``, ``/signagent.d.ts``) is public: any site loads it as a module script, so
+   it alone is answered with ``Access-Control-Allow-Origin: *`` (no state, no secret in it).
+   Other CORS headers go only to the origins that may read the answer -- paired ones, and any site on the open
    endpoints, which exist for unpaired sites -- each answer naming that one origin (never ``*``). A preflight
    from an origin that may not call the endpoint gets the error document and no CORS header.
-5. Every answer carries the framing and content policy of the agent's pages (``frame-ancestors 'none'``,
-   ``X-Frame-Options: DENY``), ``nosniff`` and ``no-referrer``: harmless on JSON, vital on pages.
+5. A request body is capped (:data:`MAX_BODY`: a 64 MiB document in base64 and JSON) before any route reads
+   it: ``content_too_large`` (413).
+6. Refusals are written to the audit log (at most :data:`_AUDIT_PER_MINUTE` per origin and code a minute: a page
+   firing requests in a loop must not fill the disk with them).
+7. Every answer carries the framing and content policy of the agent's pages (``frame-ancestors 'none'``,
+   ``X-Frame-Options: DENY``), ``nosniff`` and ``Referrer-Policy: same-origin``: harmless on JSON, vital on
+   pages. (Not ``no-referrer``: under it a browser sends ``Origin: null`` with the pages' own form posts, and
+   the decision check needs the agent's origin there; ``same-origin`` still tells no other site anything.)
 
 Exports: SecurityMiddleware, PAGE_CSP.
 """
 
 from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -28,18 +42,26 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from signagent.errors import SignAgentError
 from signagent.service.access import (
     AgentOriginRequiredError,
+    AnotherUserError,
+    ContentTooLargeError,
     HostNotAllowedError,
     LocalSecretRequiredError,
     OriginNotPairedError,
 )
 from signagent.service.local_secret import SECRET_HEADER, secret_matches
 from signagent.service.origins import normalize_origin
+from signagent.service.peer_user import same_user
 
 from .callers import Caller
 from .context import AgentContext
 from .errors import error_response
+from .routes_client import CLIENT_FILES
 
-__all__ = ["PAGE_CSP", "SecurityMiddleware"]
+__all__ = ["MAX_BODY", "PAGE_CSP", "SecurityMiddleware"]
+
+#: Largest request body: a 64 MiB document is 85.4 MiB of base64, plus the JSON around it.
+MAX_BODY = 90 << 20
+_AUDIT_PER_MINUTE = 10
 
 #: No script, style or frame from anywhere but the agent; no framing at all (clickjacking of approve buttons).
 PAGE_CSP = "default-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
@@ -48,7 +70,7 @@ _SECURITY_HEADERS = {
     "content-security-policy": PAGE_CSP,
     "x-frame-options": "DENY",
     "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
+    "referrer-policy": "same-origin",
     "cache-control": "no-store",
 }
 _CORS_METHODS = ("GET", "POST", "DELETE")
@@ -68,6 +90,8 @@ class SecurityMiddleware:
     def __init__(self, app: ASGIApp, context: AgentContext) -> None:
         self.app = app
         self.context = context
+        self._audited: dict[tuple[str, str], list[float]] = defaultdict(list)
+        self._audit_lock = threading.Lock()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # lifespan events
@@ -83,7 +107,26 @@ class SecurityMiddleware:
             await self._preflight(cors_origin, preflight, headers, scope, receive, send)
             return
         scope.setdefault("state", {})["caller"] = caller
-        await self.app(scope, receive, self._decorating(send, cors_origin, api=scope["path"].startswith("/v1/")))
+        declared = headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
+            await self._refuse(ContentTooLargeError(situation="body", limit_mib=MAX_BODY >> 20), scope, receive, send)
+            return
+        await self.app(scope, self._capped(receive), self._decorating(send, cors_origin,
+                                                                      api=scope["path"].startswith("/v1/")))
+
+    @staticmethod
+    def _capped(receive: Receive) -> Receive:
+        """``receive`` that stops a body (chunked, or longer than declared) at :data:`MAX_BODY` bytes."""
+        seen = [0]
+
+        async def capped() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                seen[0] += len(message.get("body", b""))
+                if seen[0] > MAX_BODY:
+                    raise ContentTooLargeError(situation="body", limit_mib=MAX_BODY >> 20)
+            return message
+        return capped
 
     def _check(self, scope: Scope, headers: Headers) -> tuple[Caller, str | None, str | None]:
         """(caller, origin to name in CORS headers or None, the preflight's requested method or None)."""
@@ -91,7 +134,12 @@ class SecurityMiddleware:
         host = headers.get("host", "")
         if host.lower() not in ctx.allowed_hosts:
             raise HostNotAllowedError(host=host[:100] or "-")
+        if not same_user(scope.get("client"), scope.get("server")):
+            raise AnotherUserError()  # 127.0.0.1 is every account's: only this user's programs and browsers
         method, path = scope["method"], scope["path"]
+        if path in CLIENT_FILES and method in ("GET", "HEAD"):
+            # The JS client: public static files any site may load as a module script (routes_client).
+            return Caller("anonymous"), "*", None
         raw_origin = headers.get("origin")
         requested = headers.get("access-control-request-method")
         preflight = requested.upper() if method == "OPTIONS" and raw_origin is not None and requested else None
@@ -111,7 +159,23 @@ class SecurityMiddleware:
             raise OriginNotPairedError(origin=origin)
         return Caller("site", origin, paired=paired), origin, preflight
 
+    def _audit_refusal(self, err: SignAgentError, scope: Scope) -> None:
+        origin = Headers(scope=scope).get("origin") or "-"
+        now = time.monotonic()
+        with self._audit_lock:
+            if len(self._audited) > 1000:
+                self._audited.clear()
+            recent = [t for t in self._audited[(origin[:100], err.code)] if t > now - 60]
+            if len(recent) >= _AUDIT_PER_MINUTE:
+                self._audited[(origin[:100], err.code)] = recent
+                return
+            recent.append(now)
+            self._audited[(origin[:100], err.code)] = recent
+        self.context.record("refused", "refused", origin=origin[:200], code=err.code,
+                            detail={"method": scope["method"][:10], "path": scope["path"][:100]})
+
     async def _refuse(self, err: SignAgentError, scope: Scope, receive: Receive, send: Send) -> None:
+        self._audit_refusal(err, scope)
         # No CORS header on a refusal: the refused page learns nothing, not even the error's code.
         response = error_response(err, headers=_SECURITY_HEADERS)
         await response(scope, receive, send)
@@ -141,5 +205,7 @@ class SecurityMiddleware:
                     out.add_vary_header("Origin")  # the answer differs by Origin: caches must not mix them
                 if cors_origin is not None:
                     out["access-control-allow-origin"] = cors_origin
+                    if cors_origin == "*":
+                        out["cross-origin-resource-policy"] = "cross-origin"
             await send(message)
         return decorated

@@ -37,11 +37,16 @@ class ApiHostRefusedError(UsageError):
     code = "api_host_refused"
 
 
+_GRACE = 3  # seconds open requests may still take once the agent is asked to stop
+
+
 def bind_loopback(host: str, port: int) -> socket.socket:
     """A listening socket on 127.0.0.1:``port``; refuses any other host."""
     if host != LOOPBACK:
         raise ApiHostRefusedError(host=host)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP named explicitly: asyncio sets TCP_NODELAY on accepted connections only when the listening
+    # socket says it is TCP (proto != 0); without it every answer waits ~40 ms for a delayed acknowledgement.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         # SO_REUSEADDR lets a restarted agent bind while old connections linger in TIME_WAIT; on Linux it does
         # not allow two listeners on one port, so a running agent is still detected.
@@ -62,8 +67,9 @@ def make_server(app: FastAPI) -> uvicorn.Server:
     (:mod:`.request_log` writes one line per request), no ``Server`` header."""
     import uvicorn
 
+    # A page's event stream or long poll would keep a stopping agent waiting: they get a few seconds, no more.
     return uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, lifespan="off",
-                                         server_header=False))
+                                         server_header=False, timeout_graceful_shutdown=_GRACE))
 
 
 def run_server(app: FastAPI, sock: socket.socket, *, on_started: Callable[[], None] | None = None) -> None:
@@ -78,4 +84,13 @@ def run_server(app: FastAPI, sock: socket.socket, *, on_started: Callable[[], No
                 on_started()
 
         server.startup = startup  # type: ignore[method-assign]
+    original_shutdown = server.shutdown
+
+    async def shutdown(sockets: list[socket.socket] | None = None) -> None:
+        events = getattr(getattr(app.state, "agent", None), "events", None)
+        if events is not None:
+            events.close()  # the open event streams end now, instead of holding the stop for the grace period
+        await original_shutdown(sockets=sockets)
+
+    server.shutdown = shutdown  # type: ignore[method-assign]
     server.run(sockets=[sock])

@@ -17,12 +17,18 @@ from __future__ import annotations
 import os
 import sys
 
+if len(sys.argv) > 2 and sys.argv[1] == "sign" and "--detached" in sys.argv:
+    # First thing, before the imports below (~90 ms): hash the file in a thread meanwhile (service.prehash).
+    from signagent.service.prehash import start_from_argv
+
+    start_from_argv(sys.argv[2:])
+
 import click
 
 from signagent.errors import SignAgentError
 
 # Each module adds its commands to the root group when imported.
-from . import certs, config, hashing, keys, pairings, serve, signing, token_admin, tokens, trust  # noqa: F401
+from . import audit, certs, config, diagnostics, hashing, keys, pairings, serve, signing, token_admin, tokens, trust  # noqa: F401
 from ._common import (
     EXIT_ERROR,
     EXIT_OK,

@@ -34,11 +34,15 @@ _STATUS_WORDS = {
               help="With --token: an extra PKCS#11 module to load.")
 @click.option("--detached", is_flag=True, help="Leave the content out of the signature.")
 @click.option("--pem", is_flag=True, help="Write PEM (-----BEGIN CMS-----) instead of DER.")
+@click.option("--origin", "origin", type=TEXT, default=None,
+              help="State a web origin (https://portal.example) in the signature, as the agent does for a page that "
+                   "asks it to sign; `signagent verify` reports it.")
 @click.option("-o", "--output", "output", required=True, type=click.Path(dir_okay=False, allow_dash=True),
               help="Where to write the signature: a regular file, replaced atomically when the signature is "
                    "complete, or '-' for standard output. A device, FIFO or socket is refused.")
 def sign_command(file: str, cert: str, key: str | None, token: str | None, pin_file: str | None,
-                 chain: tuple[str, ...], modules: tuple[str, ...], detached: bool, pem: bool, output: str) -> None:
+                 chain: tuple[str, ...], modules: tuple[str, ...], detached: bool, pem: bool, origin: str | None,
+                 output: str) -> None:
     """Sign FILE: CAdES-BES (GOST R 34.10-2012, Streebog), attached unless --detached; any file size.
 
     FILE is a regular file or '-' for standard input (an attached signature takes at most 1 GiB from it; sign
@@ -57,7 +61,7 @@ def sign_command(file: str, cert: str, key: str | None, token: str | None, pin_f
             raise click.UsageError("--chain and --module go with --token (with --key, the chain is in the --cert file)")
         password = signatures.read_password_file(pin_file) if pin_file else None
         signatures.sign_file(file, certificate_path=cert, key_path=key, key_password=password,  # type: ignore[arg-type]
-                             detached=detached, pem=pem, output_path=output)
+                             detached=detached, pem=pem, output_path=output, origin=origin)
         return
     # the token layer (and the policy it needs) only here: signing with a key file starts faster without it
     from signagent.service import policy, token_access
@@ -66,7 +70,7 @@ def sign_command(file: str, cert: str, key: str | None, token: str | None, pin_f
     token_access.sign_file_with_token(file, token=token, certificate=cert, pin_provider=pin_provider(pin_file),
                                       output_path=output, chain_paths=chain, detached=detached, pem=pem,
                                       extra_modules=policy.pkcs11_modules(config, modules),
-                                      keys_dir=str(config.keys_dir))
+                                      keys_dir=str(config.keys_dir), origin=origin)
 
 
 def _signer_name(signer: dict) -> str:
@@ -92,6 +96,8 @@ def _render(doc: dict, ru: bool) -> str:
             claim = "(заявлено подписантом)" if ru else "(claimed by the signer)"
             lines.append(f"    {'время подписания' if ru else 'signing time'}: {s['signing_time']} {claim}")
         lines.append(f"    CAdES-BES: {('да' if ru else 'yes') if s['cades_bes'] else ('нет' if ru else 'no')}")
+        if s.get("origin"):
+            lines.append(f"    {'сайт (origin)' if ru else 'origin'}: {s['origin']}")
         for key, label in (("reasons", ("reason", "причина")), ("warnings", ("warning", "предупреждение"))):
             for r in s[key]:
                 lines.append(f"    {label[1 if ru else 0]}: {r['code']}: {r['message_ru' if ru else 'message']}")

@@ -210,6 +210,10 @@ ENTRIES = (
     _e("rate_limited", "signagent.service.access.RateLimitedError",
        ("too many pairing requests from {origin}: wait {seconds} s", "слишком много запросов на подключение от "
         "{origin}: подождите {seconds} с", "pairing"),
+       ("too many requests from {origin}: wait {seconds} s", "слишком много запросов от {origin}: подождите "
+        "{seconds} с", "requests"),
+       ("the PIN was wrong {attempts} times: the request is cancelled, ask again",
+        "PIN-код введён неверно {attempts} раза: запрос отменён, повторите его заново", "pin"),
        ("too many requests: wait and try again", "слишком много запросов: подождите и повторите"), retriable=True),
     _e("endpoint_not_found", "signagent.service.access.EndpointNotFoundError",
        ("no endpoint {method} {path}", "нет точки доступа {method} {path}"),
@@ -430,6 +434,8 @@ ENTRIES = (
        ("the token '{label}' ({serial}) was removed: {detail}", "токен «{label}» ({serial}) извлечён", "removed"),
        ("the card is not in the reader ({detail})", "карта отсутствует в считывателе", "card_absent"),
        ("another card is in the reader", "в считывателе другая карта", "other_card"),
+       ("the token «{label}» ({serial}) is not connected any more", "токен «{label}» ({serial}) больше не подключён",
+        "gone"),
        ("the token was removed", "токен извлечён"), retriable=True),
     _e("token_not_found", _T + "TokenNotFoundError",
        ("no token {wanted} in {path}", "токен {wanted} не найден в модуле {path}", "in_module"),
@@ -489,6 +495,59 @@ ENTRIES = (
        ("smart card communication failed", "ошибка обмена со смарт-картой"), retriable=True),
     _e("card_busy", "signagent.tokens.pcsc.CardBusyError",
        ("the smart card is in use by another program", "смарт-карта занята другой программой"), retriable=True),
+    # -- localhost API: consent requests, signing, authentication (issue 12, lead) --
+    _e("certificate_not_found", "signagent.service.access.CertificateNotFoundError",
+       ("no certificate {cert_id} with a private key on the connected tokens",
+        "на подключённых токенах нет сертификата {cert_id} с закрытым ключом", "no_key"),
+       ("no certificate {cert_id} on the connected tokens", "на подключённых токенах нет сертификата {cert_id}"),
+       ("no such certificate", "нет такого сертификата")),
+    _e("another_user", "signagent.service.access.AnotherUserError",
+       ("the connection comes from another user of this computer: this agent serves only its own user",
+        "подключение от другого пользователя этого компьютера: агент обслуживает только своего пользователя")),
+    _e("content_too_large", "signagent.service.access.ContentTooLargeError",
+       ("the request body is larger than {limit_mib} MiB: sign the digest of a large file instead",
+        "тело запроса больше {limit_mib} МиБ: для большого файла подписывайте его хэш", "body"),
+       ("the request holds more than {limit} documents", "в запросе больше {limit} документов", "batch"),
+       ("the request is too large", "запрос слишком велик")),
+    _e("auth_proof_invalid", "signagent.service.authentication.ProofError",
+       ("the proof was made for {got}, not for {expected}", "подтверждение сделано для {got}, а не для {expected}",
+        "origin"),
+       ("the proof is not for this challenge", "подтверждение сделано не для этого вызова", "challenge"),
+       ("the proof's signature does not verify with its certificate",
+        "подпись подтверждения не проверяется сертификатом", "signature"),
+       ("the proof's algorithm does not fit its certificate's key", "алгоритм подтверждения не подходит к ключу "
+        "сертификата", "algorithm"),
+       ("the proof's field {field} is missing or not base64", "поле {field} подтверждения отсутствует или не base64",
+        "field"),
+       ("not a signagent-auth version 1 proof", "это не подтверждение формата signagent-auth версии 1", "format"),
+       ("invalid authentication proof", "неверное подтверждение владения ключом")),
+    # -- localhost API: audit log (issue 12) --
+    _e("audit_log_failed", "signagent.service.audit.AuditLogError",
+       ("{path}: cannot append to the audit log: {error}", "{path}: не удаётся дописать журнал аудита", "write"),
+       ("{path}: cannot update the audit log's head file: {error}",
+        "{path}: не удаётся обновить файл конца журнала аудита", "head"),
+       ("cannot write the audit log", "не удаётся записать журнал аудита")),
+    # -- localhost API: content preview (issue 12) --
+    # -- localhost API: events, diagnostics, watchdog (issue 12) --
+    # -- localhost API: autostart (issue 12) --
+    _e("autostart_exists", "signagent.service.autostart.AutostartExistsError",
+       ("{path} exists and was not written by signagent: it is left as it is",
+        "{path} уже существует и записан не signagent: он оставлен без изменений"),
+       ("an autostart file not written by signagent is in the way: it is left as it is",
+        "на месте файла автозапуска -- файл, записанный не signagent: он оставлен без изменений")),
+    _e("autostart_as_root", "signagent.service.autostart.AutostartAsRootError",
+       ("the agent must start as the user whose browser and tokens it serves, not as root: run this as that user",
+        "агент запускается от имени пользователя, чьи браузер и токены он обслуживает, а не от root: выполните "
+        "команду от имени этого пользователя")),
+    _e("demo_setup_failed", "signagent.service.demo.DemoSetupError",
+       ("the demo could not be prepared: {detail}", "не удалось подготовить демонстрацию: {detail}"),
+       ("the demo could not be prepared", "не удалось подготовить демонстрацию")),
+    # -- localhost API: validation endpoint (issue 12) --
+    _e("online_check_not_allowed", "signagent.api.routes_validate.OnlineCheckNotAllowedError",
+       ("a web page cannot make the agent fetch revocation data or certificates from the network: validate "
+        "offline (with CRLs in the request) or from a local program",
+        "веб-страница не может заставить агента загружать из сети списки отзыва или сертификаты: проверяйте без "
+        "сети (передав списки отзыва в запросе) или из локальной программы")),
     # -- the simulator (pkcs11_sim raises errors of this tree in its command line and store) --
     _e("sim_token_not_found", "pkcs11_sim.store.TokenNotFoundError",
        ("no simulated token labelled {label} in {store}", "нет имитируемого токена с меткой {label} в {store}"),

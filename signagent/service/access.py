@@ -6,7 +6,8 @@ an HTTP status (:mod:`signagent.api.errors`). Messages come from :mod:`signagent
 
 Exports: HostNotAllowedError, OriginNotPairedError, OriginInvalidError, LocalSecretRequiredError,
 AgentOriginRequiredError, ConsentTokenInvalidError, RequestNotFoundError, RequestExpiredError,
-RequestFinishedError, RateLimitedError, EndpointNotFoundError, RequestInvalidError.
+RequestFinishedError, RateLimitedError, EndpointNotFoundError, RequestInvalidError, CertificateNotFoundError,
+ContentTooLargeError, AnotherUserError.
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from signagent.errors import InvalidInputError, SignAgentError
 
 __all__ = [
     "AgentOriginRequiredError",
+    "AnotherUserError",
+    "CertificateNotFoundError",
     "ConsentTokenInvalidError",
+    "ContentTooLargeError",
     "EndpointNotFoundError",
     "HostNotAllowedError",
     "LocalSecretRequiredError",
@@ -99,3 +103,21 @@ class RequestInvalidError(InvalidInputError):
     """The request's parameters or body do not fit the endpoint."""
 
     code = "request_invalid"
+
+
+class CertificateNotFoundError(InvalidInputError):
+    """A page named a certificate the connected tokens do not hold (or hold without its private key)."""
+
+    code = "certificate_not_found"
+
+
+class ContentTooLargeError(InvalidInputError):
+    """A request body or batch larger than the agent accepts."""
+
+    code = "content_too_large"
+
+
+class AnotherUserError(SignAgentError):
+    """The connection comes from another account of this computer: the agent serves only its own user."""
+
+    code = "another_user"

@@ -9,7 +9,8 @@ __all__ = ["CAPABILITIES", "agent_info"]
 
 #: The API features this agent serves; a page checks a name here before using it (the list grows as endpoints
 #: are added: certificates, sign, authenticate, events...).
-CAPABILITIES: tuple[str, ...] = ("info", "pair")
+CAPABILITIES: tuple[str, ...] = ("info", "pair", "requests", "certificates", "sign", "sign_batch", "sign_digest",
+                                 "authenticate", "keys", "import", "delete", "validate", "events", "diagnostics")
 
 
 def agent_info() -> dict[str, object]:

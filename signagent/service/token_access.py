@@ -17,7 +17,7 @@ A PIN is asked through the caller's :class:`~signagent.tokens.protocol.PinProvid
 it, and the token is logged out after it (DESIGN.md section 5).
 
 Exports: open_token, find_certificate, sign_file_with_token, generate_key, make_request, import_certificate,
-delete_objects, GeneratedTokenKey, MIN_PREFIX.
+delete_objects, require_pkcs11, GeneratedTokenKey, MIN_PREFIX.
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ __all__ = [
     "import_certificate",
     "make_request",
     "open_token",
+    "require_pkcs11",
     "sign_file_with_token",
 ]
 
@@ -138,7 +139,8 @@ def find_certificate(token: Token, ref: str | Certificate) -> TokenCertificate:
 def sign_file_with_token(path: PathLike, *, token: str, certificate: str | Certificate, pin_provider: PinProvider,
                          output_path: PathLike, chain_paths: Iterable[PathLike] = (), detached: bool = False,
                          pem: bool = False, signing_time: datetime | None = None,
-                         extra_modules: Iterable[str] = (), keys_dir: str | None = None) -> TokenCertificate:
+                         extra_modules: Iterable[str] = (), keys_dir: str | None = None,
+                         origin: str | None = None) -> TokenCertificate:
     """Sign the file ``path`` with the key of ``certificate`` on ``token`` into ``output_path`` (CAdES-BES, streamed,
     written atomically; nothing is written when the token, the PIN or the key fails).
 
@@ -153,11 +155,12 @@ def sign_file_with_token(path: PathLike, *, token: str, certificate: str | Certi
                                    serial=found.serial)
         signer = TokenSigner(found, entry, pin_provider)  # carries the key: signing lists nothing again
         write_signature(path, signer, output_path=output_path, detached=detached, pem=pem, chain=chain,
-                        signing_time=signing_time)
+                        signing_time=signing_time, origin=origin)
     return entry
 
 
-def _pkcs11(token: Token, what: str, what_ru: str) -> Pkcs11Token:
+def require_pkcs11(token: Token, what: str, what_ru: str) -> Pkcs11Token:
+    """``token`` as a PKCS#11 token; UsageError naming the action when it is a card or the key directory."""
     if not isinstance(token, Pkcs11Token):
         raise UsageError(situation="not_pkcs11", label=token.label, action=what, action_ru=what_ru)
     return token
@@ -183,7 +186,7 @@ def generate_key(token: str, curve_name: str, pin_provider: PinProvider, *, key_
                  key_id: bytes | None = None, extra_modules: Iterable[str] = ()) -> GeneratedTokenKey:
     """Generate a GOST R 34.10-2012 key pair on the PKCS#11 token ``token`` (the private key never leaves it)."""
     with open_token(token, extra_modules=extra_modules) as found:
-        p11 = _pkcs11(found, "generate keys", "создание ключей")
+        p11 = require_pkcs11(found, "generate keys", "создание ключей")
         kid, key = p11.generate_key_pair(curve_name, pin_provider, key_id=key_id, label=key_label)
         return GeneratedTokenKey(kid, key, p11.label, p11.serial)
 
@@ -202,7 +205,7 @@ def make_request(token: str, subject: Sequence[tuple[str, str]], extensions: Ite
     if not request_subject:
         raise InvalidInputError(situation="no_subject")
     with open_token(token, extra_modules=extra_modules) as found:
-        p11 = _pkcs11(found, "make a request", "создание запроса")
+        p11 = require_pkcs11(found, "make a request", "создание запроса")
         if new_key_curve is not None:
             key_id, _ = p11.generate_key_pair(new_key_curve, pin_provider, label=key_label)
         assert key_id is not None
@@ -226,7 +229,7 @@ def import_certificate(token: str, certificate_path: PathLike, pin_provider: Pin
     if Path(certificate_path).is_dir():
         raise FileAccessError(situation="directory_not_certificate", path=certificate_path)
     with open_token(token, extra_modules=extra_modules) as found:
-        p11 = _pkcs11(found, "store certificates", "запись сертификатов")
+        p11 = require_pkcs11(found, "store certificates", "запись сертификатов")
         if any(e.cert_id == certificate.streebog_thumbprint for e in p11.certificates()):
             raise UsageError(situation="certificate_present", cert_id=certificate.streebog_thumbprint[:16],
                              label=p11.label)
@@ -242,7 +245,7 @@ def delete_objects(token: str, pin_provider: PinProvider, *, certificate: str | 
     if (certificate is None) == (key_id is None):
         raise UsageError(situation="cert_or_key_id", needs="cert|key_id")
     with open_token(token, extra_modules=extra_modules) as found:
-        p11 = _pkcs11(found, "delete objects", "удаление объектов")
+        p11 = require_pkcs11(found, "delete objects", "удаление объектов")
         if certificate is not None:
             entry = find_certificate(p11, certificate)
             return p11.delete_certificate(entry.cert_id, pin_provider, with_keys=with_key)

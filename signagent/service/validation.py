@@ -5,19 +5,23 @@
 :func:`signagent.trust.validation.validate`. :func:`exit_code` (the one mapping, :func:`signagent.outcome.exit_code`,
 shared with ``signagent verify``) maps the verdict to the exit status of DESIGN.md section 3: 0 valid, 1 invalid,
 2 indeterminate.
+
+:func:`validate_certificates` is the same check on certificates already loaded (the localhost API reads them from
+a request's bytes, :mod:`signagent.service.validation_bytes`), and :func:`anchors_and_material` the one rule for
+the anchors of a check (the caller's roots, else the user's trust store), shared with ``signagent verify``.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 from asn1crypto import crl
 
-from signagent.errors import CrlFormatError, FileAccessError, UsageError
+from signagent.errors import CertificateFormatError, CrlFormatError, FileAccessError, UsageError
 from signagent.fileio import read_capped
 from signagent.outcome import exit_code
 from signagent.trust.report import ValidationReport
@@ -28,8 +32,8 @@ from signagent.x509.loading import load_certificates_path, load_crls
 from . import policy, reports
 from .config import Config
 
-__all__ = ["certificate_report", "exit_code", "load_certificate_paths", "load_crl_paths", "parse_time",
-           "validate_certificate_file"]
+__all__ = ["anchors_and_material", "certificate_report", "exit_code", "load_certificate_paths", "load_crl_paths",
+           "parse_time", "validate_certificate_file", "validate_certificates"]
 
 PathLike = str | os.PathLike[str]
 _FIRST_YEAR, _LAST_YEAR = 1950, 9998
@@ -126,18 +130,49 @@ def _validate(path: PathLike, *, trust_paths: Iterable[PathLike] = (), intermedi
     """The report, and every certificate given (the owner names of the report's document come from them)."""
     if Path(path).is_dir():
         raise FileAccessError(situation="directory_not_certificate", path=path)
-    trust_paths = list(trust_paths)
-    store: dict[str, list[Any]] = {}
-    if config is not None and not trust_paths and not trust_roots:
-        store = policy.store_material(config)  # DESIGN.md section 3: without --trust, the user's trust store
     certificates = load_certificates_path(path)
-    target, *bundled = certificates
-    roots = load_certificate_paths(trust_paths) + list(trust_roots) + store.get("trust_roots", [])
+    return validate_certificates(
+        certificates, trust_roots=[*load_certificate_paths(trust_paths), *trust_roots],
+        intermediates=[*load_certificate_paths(intermediate_paths), *intermediates],
+        crls=[*load_crl_paths(crl_paths), *crls], at=at, offline=offline, revocation=revocation,
+        cache_dir=cache_dir, config=config)
+
+
+def anchors_and_material(config: Config | None, trust_roots: Iterable[object], intermediates: Iterable[object],
+                         crls: Iterable[object], *, use_trust_store: bool = True,
+                         ) -> tuple[list[object], list[object], list[object]]:
+    """(roots, intermediates, CRLs) of one check: the caller's; without roots of its own, the user's trust store's
+    too (DESIGN.md section 3: no --trust means the store), unless ``use_trust_store`` is false or there is no
+    ``config``. UsageError ``no_trust_anchor`` (needs ``trust``) when no root is left.
+
+    The one rule of ``cert validate`` and ``verify``, for files (the command line) and bytes (the localhost API).
+    """
+    roots = list(trust_roots)
+    store: dict[str, list[Any]] = {}
+    if use_trust_store and config is not None and not roots:
+        store = policy.store_material(config)
+    roots += store.get("trust_roots", [])
     if not roots:
         raise UsageError(situation="no_trust_anchor", needs="trust")
-    all_intermediates = (bundled + load_certificate_paths(intermediate_paths) + list(intermediates)
-                         + store.get("intermediates", []))
-    all_crls = load_crl_paths(crl_paths) + list(crls) + store.get("crls", [])
+    return roots, [*intermediates, *store.get("intermediates", [])], [*crls, *store.get("crls", [])]
+
+
+def validate_certificates(certificates: Sequence[object], *, trust_roots: Iterable[object] = (),
+                          intermediates: Iterable[object] = (), crls: Iterable[object] = (),
+                          at: datetime | str | None = None, offline: bool = False,
+                          revocation: Literal["soft", "hard", "off"] | None = None,
+                          cache_dir: PathLike | None = None, config: Config | None = None,
+                          use_trust_store: bool = True) -> tuple[ValidationReport, list[object]]:
+    """Validate the first of ``certificates`` (the others are intermediates: a bundle's chain), already loaded;
+    the report and every certificate given (for the owner names of
+    :func:`signagent.service.reports.validation_document`). Anchors, store and settings as
+    :func:`validate_certificate_file`; ``use_trust_store`` False never consults the store."""
+    if not certificates:
+        raise CertificateFormatError(situation="not_one", count=0)
+    target, *bundled = certificates
+    roots, more, all_crls = anchors_and_material(config, trust_roots, intermediates, crls,
+                                                 use_trust_store=use_trust_store)
+    all_intermediates = [*bundled, *more]
     when = parse_time(at) if isinstance(at, str) else at
     report = validate(target, trust_roots=roots, intermediates=all_intermediates, crls=all_crls, at=when,
                       **policy.check_settings(config, revocation=revocation, offline=offline, cache_dir=cache_dir))

@@ -13,9 +13,20 @@ because they return status codes rather than raising, so each code maps to one t
 Every blocking call has a bound: SCardGetStatusChange is called with a timeout, and the monitor thread checks its
 stop flag between calls.
 
+The watchdog (a card held by another program must not stall the agent): pcsc-lite answers SCardConnect with
+SCARD_E_SHARING_VIOLATION at once while another program holds the card exclusively, but *blocks* SCardConnect,
+SCardTransmit and SCardBeginTransaction for as long as another program holds a transaction on it (pcsc-lite 1.9:
+the client library polls the daemon in a loop, and SCardCancel only cancels SCardGetStatusChange). So every call of a
+:class:`CardConnection` runs in a helper thread and is given up after the busy timeout (:func:`busy_timeout`,
+default :data:`DEFAULT_BUSY_TIMEOUT` seconds, :func:`set_busy_timeout` or ``connect(reader, busy_timeout=...)``),
+and a sharing violation is retried until then: the operation fails with :class:`CardBusyError` (``card_busy``)
+instead of waiting forever. A call given up on keeps its thread until pcsc-lite returns; that thread then
+disconnects and releases the connection's context itself (the context cannot be used meanwhile), and while it
+waits, new connections to the same reader fail with ``card_busy`` at once, so stuck threads never pile up.
+
 Exports: PcscUnavailableError, CardIoError, CardRemovedError, CardBusyError, CardModel, ATR_MODELS, identify_atr,
-ReaderState, list_readers, reader_states, CardConnection, connect, CardEvent, CardEventPublisher (subscribers are
-called in subscription order).
+ReaderState, list_readers, reader_states, CardConnection, connect, DEFAULT_BUSY_TIMEOUT, busy_timeout,
+set_busy_timeout, CardEvent, CardEventPublisher (subscribers are called in subscription order).
 """
 
 from __future__ import annotations
@@ -34,6 +45,7 @@ from .errors import TokenError, TokenRemovedError
 
 __all__ = [
     "ATR_MODELS",
+    "DEFAULT_BUSY_TIMEOUT",
     "CardBusyError",
     "CardConnection",
     "CardEvent",
@@ -43,10 +55,12 @@ __all__ = [
     "CardRemovedError",
     "PcscUnavailableError",
     "ReaderState",
+    "busy_timeout",
     "connect",
     "identify_atr",
     "list_readers",
     "reader_states",
+    "set_busy_timeout",
 ]
 
 log = logging.getLogger(__name__)
@@ -245,44 +259,182 @@ def reader_states(timeout: float = 2.0) -> list[ReaderState]:
         return [_state_of(name, event, atr) for name, event, atr in states]
 
 
+# --- the watchdog -----------------------------------------------------------------------------------------------------
+#: Seconds an operation on a card may wait for another program that holds it (see the module docstring).
+DEFAULT_BUSY_TIMEOUT = 5.0
+_SHARING_RETRY = 0.1  # seconds between attempts while another program holds the card exclusively
+_MIN_ATTEMPT = 0.05  # seconds every attempt gets, even the last one before the deadline
+_busy_timeout = DEFAULT_BUSY_TIMEOUT
+_stuck_lock = threading.Lock()
+_stuck: dict[str, int] = {}  # reader -> calls given up on whose thread is still inside pcsc-lite
+
+
+def busy_timeout() -> float:
+    """The busy timeout connections use unless given their own (seconds)."""
+    return _busy_timeout
+
+
+def set_busy_timeout(seconds: float) -> None:
+    """Set the busy timeout of connections made from now on (seconds, more than 0; the agent's configuration)."""
+    global _busy_timeout
+    value = float(seconds)
+    if not value > 0:
+        raise ValueError("the busy timeout must be more than 0 seconds")
+    _busy_timeout = value
+
+
+def _busy(reader: str, seconds: float, what: str) -> CardBusyError:
+    return CardBusyError(f"the card in {reader} is in use by another program (still busy after {seconds:g} s: {what})",
+                         reader=reader, waited=f"{seconds:g}", operation=what)
+
+
+class _GivenUp(Exception):
+    """A bounded call did not return in time, or was not started because the reader has a stuck call (internal:
+    turned into CardBusyError by the caller). ``handed_off``: a helper thread now owns the call's resources."""
+
+    def __init__(self, handed_off: bool) -> None:
+        super().__init__()
+        self.handed_off = handed_off
+
+
+def _bounded(reader: str, call: Callable[[], Any], timeout: float, late: Callable[[Any], None]) -> Any:
+    """``call()`` on a helper thread, its result within ``timeout`` seconds; else :class:`_GivenUp`, and ``late``
+    receives the result (or None when it raised) on that thread once pcsc-lite finally returns, to release what the
+    call got. A reader with such a stuck call gets no new one: :class:`_GivenUp` at once."""
+    with _stuck_lock:
+        if _stuck.get(reader):
+            raise _GivenUp(handed_off=False)
+    done = threading.Event()
+    lock = threading.Lock()
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["result"] = call()
+        except BaseException as exc:  # handed to the waiting caller (or dropped if it left)
+            box["error"] = exc
+        with lock:
+            done.set()
+            abandoned = box.get("abandoned", False)
+        if abandoned:
+            try:
+                late(box.get("result"))
+            except Exception:
+                log.exception("releasing a PC/SC call given up on failed")
+            finally:
+                with _stuck_lock:
+                    _stuck[reader] -= 1
+                    if not _stuck[reader]:
+                        del _stuck[reader]
+
+    threading.Thread(target=run, name="signagent-pcsc-call", daemon=True).start()
+    if not done.wait(max(timeout, 0.0)):
+        with lock:
+            if not done.is_set():
+                box["abandoned"] = True
+                with _stuck_lock:
+                    _stuck[reader] = _stuck.get(reader, 0) + 1
+                raise _GivenUp(handed_off=True)
+    if "error" in box:
+        raise box["error"]
+    return box.get("result")
+
+
 # --- connections ------------------------------------------------------------------------------------------------------
 class CardConnection:
     """A shared connection to the card in one reader; :meth:`transmit` sends an APDU and returns (data, SW).
 
     T=0 cards answer 61xx ("more data, use GET RESPONSE") and 6Cxx ("wrong Le, use xx"); :meth:`transmit` handles
     both (ISO/IEC 7816-3 section 10.3.5 / ISO/IEC 7816-4 section 5.1.3) so callers always see the full answer.
+
+    Connecting, each APDU and the start of a transaction wait at most ``busy_timeout`` seconds for another program
+    holding the card (:class:`CardBusyError` then); a connection whose call was given up on is closed.
     """
 
-    def __init__(self, reader: str) -> None:
-        """Connect to the card in ``reader`` (shared mode, T=0 or T=1)."""
+    def __init__(self, reader: str, *, busy_timeout: float | None = None) -> None:
+        """Connect to the card in ``reader`` (shared mode, T=0 or T=1), waiting at most ``busy_timeout`` seconds
+        (default: :func:`busy_timeout`) while another program holds it."""
         s = _scard()
         self.reader = reader
-        self._ctx_manager = _context()
-        self._ctx = self._ctx_manager.__enter__()
+        self.busy_timeout = _busy_timeout if busy_timeout is None else float(busy_timeout)
+        self._lock = threading.RLock()
         self._card: int | None = None
+        self._ctx: int | None = None
+        rv, ctx = s.SCardEstablishContext(s.SCARD_SCOPE_USER)
+        _check(rv, "SCardEstablishContext")
+        self._ctx = ctx
         try:
-            rv, self._card, self._protocol = s.SCardConnect(self._ctx, reader, s.SCARD_SHARE_SHARED,
-                                                            s.SCARD_PROTOCOL_T0 | s.SCARD_PROTOCOL_T1)
-            _check(rv, "SCardConnect", reader)
+            self._card, self._protocol = self._connect(ctx)
             self.atr = self._status_atr()
         except BaseException:
-            self._card = None
-            self._ctx_manager.__exit__(None, None, None)
+            self._drop(reset=False)
             raise
         self.model = identify_atr(self.atr)
-        self._lock = threading.RLock()
+
+    def _connect(self, ctx: int) -> tuple[int, int]:
+        """SCardConnect, retried while another program holds the card exclusively, bounded by the busy timeout."""
+        s = _scard()
+        deadline = time.monotonic() + self.busy_timeout
+
+        def late(result: Any) -> None:  # the connection pcsc-lite gave after we left: nobody uses it
+            if result is not None and _u32(result[0]) == _u32(s.SCARD_S_SUCCESS):
+                s.SCardDisconnect(result[1], s.SCARD_LEAVE_CARD)
+            s.SCardReleaseContext(ctx)
+
+        while True:
+            left = max(deadline - time.monotonic(), _MIN_ATTEMPT)
+            try:
+                rv, card, protocol = _bounded(self.reader, lambda: s.SCardConnect(
+                    ctx, self.reader, s.SCARD_SHARE_SHARED, s.SCARD_PROTOCOL_T0 | s.SCARD_PROTOCOL_T1), left, late)
+            except _GivenUp as given_up:
+                if given_up.handed_off:
+                    self._ctx = None  # released by the thread still inside SCardConnect, once it returns
+                raise _busy(self.reader, self.busy_timeout, "SCardConnect") from None
+            if _u32(rv) == _u32(s.SCARD_E_SHARING_VIOLATION) and time.monotonic() < deadline:
+                time.sleep(min(_SHARING_RETRY, max(deadline - time.monotonic(), 0.0)))
+                continue
+            if _u32(rv) == _u32(s.SCARD_E_SHARING_VIOLATION):
+                raise _busy(self.reader, self.busy_timeout, "SCardConnect")
+            _check(rv, "SCardConnect", self.reader)
+            return card, protocol
+
+    def _call(self, what: str, fn: Callable[[int], Any], *, retry_sharing: bool = True) -> Any:
+        """``fn(card)`` bounded by the busy timeout and retried on a sharing violation; its raw return value.
+        Given up on: the connection is handed to the stuck thread (which resets and releases it) and is closed."""
+        s = _scard()
+        card, ctx = self._card, self._ctx
+        if card is None:
+            raise CardIoError(situation="closed")
+        deadline = time.monotonic() + self.busy_timeout
+
+        def late(_result: Any) -> None:  # a VERIFY may have passed: reset, so no security state is left behind
+            s.SCardDisconnect(card, s.SCARD_RESET_CARD)
+            if ctx is not None:
+                s.SCardReleaseContext(ctx)
+
+        while True:
+            try:
+                out = _bounded(self.reader, lambda: fn(card), max(deadline - time.monotonic(), _MIN_ATTEMPT), late)
+            except _GivenUp as given_up:
+                if given_up.handed_off:
+                    self._card = self._ctx = None  # the stuck thread resets and releases them
+                raise _busy(self.reader, self.busy_timeout, what) from None
+            rv = out[0] if isinstance(out, tuple | list) else out
+            if retry_sharing and _u32(rv) == _u32(s.SCARD_E_SHARING_VIOLATION):
+                if time.monotonic() >= deadline:
+                    raise _busy(self.reader, self.busy_timeout, what)
+                time.sleep(min(_SHARING_RETRY, max(deadline - time.monotonic(), 0.0)))
+                continue
+            return out
 
     def _status_atr(self) -> bytes:
-        s = _scard()
-        rv, _reader, _state, _protocol, atr = s.SCardStatus(self._card)
+        rv, _reader, _state, _protocol, atr = self._call("SCardStatus", _scard().SCardStatus)
         _check(rv, "SCardStatus", self.reader)
         return bytes(atr)
 
     def _raw(self, apdu: bytes) -> tuple[bytes, int]:
         s = _scard()
-        if self._card is None:
-            raise CardIoError(situation="closed")
-        rv, response = s.SCardTransmit(self._card, self._protocol, list(apdu))
+        rv, response = self._call("SCardTransmit", lambda card: s.SCardTransmit(card, self._protocol, list(apdu)))
         _check(rv, "SCardTransmit", self.reader)
         if len(response) < 2:
             raise CardIoError(situation="no_status")
@@ -307,29 +459,50 @@ class CardConnection:
         s = _scard()
         with self._lock:
             how = s.SCARD_RESET_CARD if reset else s.SCARD_LEAVE_CARD
-            rv, self._protocol = s.SCardReconnect(self._card, s.SCARD_SHARE_SHARED,
-                                                  s.SCARD_PROTOCOL_T0 | s.SCARD_PROTOCOL_T1, how)
+            rv, protocol = self._call("SCardReconnect", lambda card: s.SCardReconnect(
+                card, s.SCARD_SHARE_SHARED, s.SCARD_PROTOCOL_T0 | s.SCARD_PROTOCOL_T1, how))
             _check(rv, "SCardReconnect", self.reader)
+            self._protocol = protocol
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[CardConnection]:
-        """Exclusive access for a sequence of commands (VERIFY then PSO must not be interleaved by others)."""
+        """Exclusive access for a sequence of commands (VERIFY then PSO must not be interleaved by others); waits
+        at most the busy timeout for another program's transaction to end."""
         s = _scard()
         with self._lock:
-            _check(s.SCardBeginTransaction(self._card), "SCardBeginTransaction", self.reader)
+            _check(self._call("SCardBeginTransaction", s.SCardBeginTransaction), "SCardBeginTransaction", self.reader)
             try:
                 yield self
             finally:
-                s.SCardEndTransaction(self._card, s.SCARD_LEAVE_CARD)
+                card = self._card
+                if card is not None:
+                    s.SCardEndTransaction(card, s.SCARD_LEAVE_CARD)
+
+    def _drop(self, reset: bool) -> None:
+        s = _scard()
+        card, ctx, self._card, self._ctx = self._card, self._ctx, None, None
+        if card is not None and reset:
+            # pcsc-lite makes a resetting disconnect wait for another program's transaction to end: bounded too.
+            def late(_result: Any) -> None:
+                if ctx is not None:
+                    s.SCardReleaseContext(ctx)
+
+            try:
+                _bounded(self.reader, lambda: s.SCardDisconnect(card, s.SCARD_RESET_CARD), self.busy_timeout, late)
+            except _GivenUp as given_up:
+                log.warning("the card in %s stayed busy: the reset on closing is left to finish later", self.reader)
+                if given_up.handed_off:
+                    return
+                s.SCardDisconnect(card, s.SCARD_LEAVE_CARD)  # a call on this reader is stuck: do not wait
+        elif card is not None:
+            s.SCardDisconnect(card, s.SCARD_LEAVE_CARD)
+        if ctx is not None:
+            s.SCardReleaseContext(ctx)
 
     def close(self, reset: bool = False) -> None:
         """Disconnect and release the context; safe to call twice. ``reset`` resets the card on the way out, which
         ends its security state (a verified PIN), so no other program inherits it."""
-        if self._card is not None:
-            s = _scard()
-            s.SCardDisconnect(self._card, s.SCARD_RESET_CARD if reset else s.SCARD_LEAVE_CARD)
-            self._card = None
-            self._ctx_manager.__exit__(None, None, None)
+        self._drop(reset)
 
     def __enter__(self) -> CardConnection:
         return self
@@ -338,9 +511,10 @@ class CardConnection:
         self.close()
 
 
-def connect(reader: str) -> CardConnection:
-    """A :class:`CardConnection` to the card in ``reader`` (use it as a context manager)."""
-    return CardConnection(reader)
+def connect(reader: str, *, busy_timeout: float | None = None) -> CardConnection:
+    """A :class:`CardConnection` to the card in ``reader`` (use it as a context manager); ``busy_timeout`` bounds
+    the wait for another program holding the card (default :func:`busy_timeout`)."""
+    return CardConnection(reader, busy_timeout=busy_timeout)
 
 
 # --- events -----------------------------------------------------------------------------------------------------------

@@ -75,14 +75,18 @@ class AgentRunner:
         self.tmp_path = tmp_path
         self._running: list[tuple[object, threading.Thread, Agent]] = []
 
-    def start(self, state_dir: Path | None = None, port: int | None = None, clock: FakeClock | None = None) -> Agent:
+    def start(self, state_dir: Path | None = None, port: int | None = None, clock: FakeClock | None = None,
+              options: dict[str, object] | None = None, trust_roots: tuple[object, ...] = (),
+              intermediates: tuple[object, ...] = ()) -> Agent:
+        """An agent on ``port`` (a free one by default); ``options`` are settings (``pkcs11_modules``, ``keys_dir``,
+        ``trust_dir``...) over the defaults, ``trust_roots``/``intermediates`` added for the inventory's chains."""
         port = port or _free_port()
         state = state_dir or self.tmp_path / "state"
         clock = clock or FakeClock()
         config_file = self.tmp_path / "config.toml"
         config_file.write_text("")  # an empty file: defaults only, whatever the user running the tests has
-        config = load_config({"api_port": port}, environ={}, path=config_file)
-        app = create_app(config, state_dir=state, clock=clock)
+        config = load_config({"api_port": port, **(options or {})}, environ={}, path=config_file)
+        app = create_app(config, state_dir=state, clock=clock, trust_roots=trust_roots, intermediates=intermediates)
         sock = bind_loopback("127.0.0.1", port)
         server = make_server(app)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -92,6 +96,7 @@ class AgentRunner:
             time.sleep(0.01)  # started flips once the socket serves; a dead thread means start-up failed
         assert server.started, "the agent did not start"
         agent = Agent(port, state, clock)
+        agent.app = app  # type: ignore[attr-defined]  -- tests reach the agent's context (watcher, requests)
         self._running.append((server, thread, agent))
         return agent
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 
 from signagent.service.access import OriginInvalidError
 from signagent.service.origins import agent_origins, normalize_origin
+
+from .conftest import HANG_GUARD
 
 
 @pytest.mark.parametrize(("given", "expected"), [
@@ -43,7 +46,14 @@ def test_one_clean_log_line_per_request_without_secrets(agent, caplog) -> None:
     agent.client.get("/v1/x%0Aforged%1b[31m", headers={"Origin": "https://evil.test"})
     started = agent.client.post("/v1/pair", headers={"Origin": "https://portal.test"}).json()
     agent.client.get(f"/pair/{started['request_id']}")
-    lines = [r.getMessage() for r in caplog.records if r.name == "signagent.api"]
+
+    def logged() -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.name == "signagent.api"]
+    # the line is written once the answer is sent: the client may read the answer first
+    deadline = time.monotonic() + HANG_GUARD
+    while len(logged()) < 4 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    lines = logged()
     assert len(lines) == 4 and all("\n" not in line and "\x1b" not in line for line in lines), lines
     assert lines[0].startswith('"GET /v1/info" 200 ') and lines[1].startswith('"GET /v1/x?forged?[31m" 403 ')
     text = "\n".join(lines)

@@ -4,17 +4,16 @@ a clean stop on SIGINT and SIGTERM, one clear line and exit 2 for a taken port o
 from __future__ import annotations
 
 import os
-import queue
 import signal
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import httpx
 import pytest
 
 from signagent.service.local_secret import SECRET_FILE, SECRET_HEADER
+from tests.serving import ServeProcess
 
 from .conftest import HANG_GUARD, _free_port
 
@@ -30,34 +29,12 @@ def _command(port: int, state: Path) -> list[str]:
     return [sys.executable, "-m", "signagent", "serve", "--port", str(port), "--state-dir", str(state)]
 
 
-class Serving:
-    """A running ``signagent serve``; its stderr lines arrive in a queue (read by a thread: no blocking reads)."""
+class Serving(ServeProcess):
+    """A running ``signagent serve`` on ``port`` with its own state directory."""
 
     def __init__(self, tmp_path: Path, port: int) -> None:
         self.port, self.state = port, tmp_path / "state"
-        self.proc = subprocess.Popen(_command(port, self.state), env=_env(tmp_path), stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE, text=True)
-        self.lines: queue.Queue[str] = queue.Queue()
-        self.seen: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.lines.put(line.rstrip("\n"))
-        self.lines.put("<eof>")
-
-    def wait_for(self, text: str) -> str:
-        while True:
-            line = self.lines.get(timeout=HANG_GUARD)
-            self.seen.append(line)
-            if text in line or line == "<eof>":
-                assert text in line, self.seen
-                return line
-
-    def stop(self, sig: int) -> int:
-        self.proc.send_signal(sig)
-        return self.proc.wait(HANG_GUARD)
+        super().__init__(_command(port, self.state), _env(tmp_path))
 
 
 @pytest.fixture
@@ -67,9 +44,7 @@ def serving(tmp_path: Path):
         running.wait_for("listening on http://127.0.0.1:")
         yield running
     finally:
-        if running.proc.poll() is None:
-            running.proc.kill()
-            running.proc.wait(HANG_GUARD)
+        running.kill()
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
