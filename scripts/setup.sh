@@ -16,6 +16,7 @@ APT_PACKAGES=(
     pcscd vsmartcard-vpcd libpcsclite-dev  # a real PC/SC stack with a virtual reader (pyscard builds against it)
     chromium fonts-dejavu-core      # browser tests (tests/browser): Playwright drives this Chromium, never downloads
                                     # one; DejaVu so that Cyrillic text renders
+    postgresql                      # the portal's storage tests on a real PostgreSQL (the fixture starts its own)
 )
 
 missing=()

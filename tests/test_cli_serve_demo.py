@@ -233,8 +233,14 @@ def test_prepare_demo_is_idempotent_and_keeps_the_users_modules(tmp_path: Path) 
     target: dict[str, str] = {}
     first.apply(target)
     assert target == dict(first.environment)
+    # the employee and the entrepreneur, on tokens of their own issued by the head token's test PKI
+    assert {p: v["label"] for p, v in first.people.items()} == {"employee": "Demo Employee",
+                                                               "ip": "Demo Entrepreneur"}
+    issued = (first.pki_dir / "certs" / "employee.cer").read_bytes()
+    assert all(Path(v["token_dir"], "token.json").is_file() for v in first.people.values()) and issued
     second = prepare_demo(tmp_path / "d", environ=environ)
     assert not second.provisioned and second.certificate_id == first.certificate_id
+    assert second.people == first.people
     (tmp_path / "file").write_text("")
     with pytest.raises(SignAgentError) as caught:
         prepare_demo(tmp_path / "file", environ=environ)

@@ -2,10 +2,12 @@
 
 * :func:`prepare_demo` -- idempotent: in the demo directory (default: the user data directory ``signagent-demo``,
   the one ``scripts/demo.sh`` uses) makes, once, the software token "Demo Head" (the simulator's ``head`` profile:
-  a qualified certificate of an organisation's head issued by the project's test PKI), with the demo PIN 1234 and
-  a random SO PIN kept in files readable by the user only. It returns what the agent needs: the environment of the
-  token layer (the simulator's PKCS#11 module, its token directory, a key directory of its own) and the demo's
-  trust anchors (the test root and intermediate, so that the demo certificate's chain shows valid).
+  a qualified certificate of an organisation's head issued by the project's test PKI) and, from the same test
+  PKI, "Demo Employee" and "Demo Entrepreneur" (for the reference portal's registration demo), with the demo
+  PIN 1234 and a random SO PIN kept in files readable by the user only. It returns what the agent needs: the
+  environment of the token layer (the simulator's PKCS#11 module, its token directory, a key directory of its
+  own) and the demo's trust anchors (the test root and intermediate, so that the demo certificate's chain shows
+  valid).
 * :func:`load_trust` -- those anchors as certificates, for the agent's inventory and the demo portal's verifier.
 * :func:`verify_demo_signature` -- what a portal's backend does with a signature the page brings back: verifies
   the CAdES-BES signature against the demo PKI and answers valid / invalid, the signer and the signing time.
@@ -13,7 +15,7 @@
 The simulator is used as a separate program (``python -m pkcs11_sim provision``), as any tester would: signagent
 never imports it (DESIGN.md section 2), it loads its module file like any vendor PKCS#11 module.
 
-Exports: DEMO_LABEL, DEMO_PIN, DemoSetup, DemoSetupError, default_demo_dir, prepare_demo, load_trust,
+Exports: DEMO_LABEL, DEMO_PIN, DEMO_PEOPLE, DemoSetup, DemoSetupError, default_demo_dir, prepare_demo, load_trust,
 verify_demo_signature.
 """
 
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEMO_LABEL",
+    "DEMO_PEOPLE",
     "DEMO_PIN",
     "DemoSetup",
     "DemoSetupError",
@@ -49,6 +52,9 @@ __all__ = [
 
 #: The demo token's label and PIN: the PIN is shown to the user (terminal and demo page), it protects nothing real.
 DEMO_LABEL = "Demo Head"
+#: The other people of the demo, each on a token of their own issued by the head token's test PKI (one CA, so one
+#: trust anchor for the agent and the reference portal): profile -> token label. Same PIN.
+DEMO_PEOPLE = {"employee": "Demo Employee", "ip": "Demo Entrepreneur"}
 DEMO_PIN = "1234"
 _PROFILE = "head"
 _STATE_FILE = "demo.json"  # what provisioning answered, so that a second start reuses the token without asking
@@ -77,6 +83,13 @@ class DemoSetup:
     intermediates: tuple[Path, ...]
     provisioned: bool  # True: the token was prepared by this call; False: an earlier one's was reused
     environment: Mapping[str, str] = field(default_factory=dict)
+    #: the other demo tokens: profile -> {"label", "token_dir", "certificate_id"}
+    people: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    @property
+    def pki_dir(self) -> Path:
+        """The demo's test PKI (certificates, CRLs in ``crl/``, the CA keys): the head token's ``test-ca``."""
+        return self.token_dir / "test-ca"
 
     @property
     def state_dir(self) -> Path:
@@ -189,6 +202,7 @@ def prepare_demo(demo_dir: str | os.PathLike[str] | None = None, *,
             raise _failed(f"{state_file}: {exc.strerror or exc}") from None
         if _reusable(state_file) is None:
             raise _failed("the simulator's provisioning did not make the demo token")
+    people = _provision_people(base, state, env, pin_file, so_pin_file)
     module = _module_path(env)
     # The user's own extra modules stay loaded beside the simulator's; the key directory is the demo's own.
     others = [p for p in env.get("SIGNAGENT_PKCS11_MODULES", "").split(os.pathsep) if p.strip() and p != module]
@@ -198,7 +212,41 @@ def prepare_demo(demo_dir: str | os.PathLike[str] | None = None, *,
                      token_dir=Path(state["token_dir"]), module_path=module, certificate_id=state["certificate_id"],
                      trust_roots=(Path(state["root_certificate"]),),
                      intermediates=(Path(state["intermediate_certificate"]),), provisioned=provisioned,
-                     environment=environment)
+                     environment=environment, people=people)
+
+
+_PEOPLE_FILE = "people.json"
+
+
+def _provision_people(base: Path, head: Mapping[str, str], env: Mapping[str, str], pin_file: Path,
+                      so_pin_file: Path) -> dict[str, dict[str, str]]:
+    """The employee's and the entrepreneur's tokens (:data:`DEMO_PEOPLE`), made once from the head token's test
+    PKI; what was made is kept in ``people.json`` like the head token's state."""
+    state_file = base / _PEOPLE_FILE
+    try:
+        known = json.loads(state_file.read_text(encoding="utf-8")) if state_file.is_file() else {}
+    except (OSError, ValueError):
+        known = {}
+    people: dict[str, dict[str, str]] = {}
+    pki = Path(head["token_dir"]) / "test-ca"
+    for profile, label in DEMO_PEOPLE.items():
+        entry = known.get(profile) if isinstance(known, dict) else None
+        if isinstance(entry, dict) and Path(str(entry.get("token_dir", ""))).joinpath("token.json").is_file():
+            people[profile] = {k: str(entry[k]) for k in ("label", "token_dir", "certificate_id") if k in entry}
+            continue
+        out = _run(["-m", "pkcs11_sim", "provision", "--label", label, "--pin-file", str(pin_file), "--so-pin-file",
+                    str(so_pin_file), "--profile", profile, "--pki", str(pki), "--json"], env, _PROVISION_TIMEOUT)
+        try:
+            answer = json.loads(out)
+        except ValueError:
+            raise _failed("the simulator's provisioning answered no JSON") from None
+        people[profile] = {"label": label, "token_dir": str(answer.get("token_dir", "")),
+                           "certificate_id": str(answer.get("certificate_id", ""))}
+    try:
+        write_atomic(state_file, json.dumps(people, indent=2).encode(), mode=0o600)
+    except OSError as exc:
+        raise _failed(f"{state_file}: {exc.strerror or exc}") from None
+    return people
 
 
 def load_trust(setup: DemoSetup) -> tuple[list[Certificate], list[Certificate]]:
