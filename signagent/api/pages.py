@@ -41,6 +41,7 @@ _templates = jinja2.Environment(loader=jinja2.FileSystemLoader(Path(__file__).wi
 _KIND_TITLES = {
     "sign": ("Подписать документ?", "Sign a document?"),
     "sign_batch": ("Подписать документы?", "Sign these documents?"),
+    "cosign": ("Добавить вашу подпись к документу?", "Add your signature to a signed document?"),
     "authenticate": ("Подтвердить владение сертификатом?", "Prove you hold this certificate?"),
     "keygen": ("Создать ключ на токене?", "Create a key on the token?"),
     "import": ("Записать сертификат на токен?", "Store a certificate on the token?"),
@@ -164,7 +165,24 @@ def _previews(request: ConsentRequest) -> list[Any]:
                                 content_type=d.content_type, filename=d.filename or None, max_pages=pages)
                   for d in job.documents]
         request.extra["previews"] = cached
+        request.extra["registrations"] = [_registration(d) for d in job.documents]
     return cached  # type: ignore[no-any-return]
+
+
+def _registration(doc: ops.Document) -> dict[str, Any] | None:
+    """A registration request (DESIGN.md section 9) rendered for a person: ``{"rendering"}`` when it parses,
+    ``{"problems"}`` when it does not (shown; the portal's verifier will refuse it anyway)."""
+    from signagent.registration.canonical import parse_request
+    from signagent.registration.problems import RegistrationRequestError
+    from signagent.registration.rendering import render_request
+    from signagent.registration.schema import REQUEST_CONTENT_TYPE
+
+    if doc.content is None or doc.content_type.split(";")[0].strip().lower() != REQUEST_CONTENT_TYPE:
+        return None
+    try:
+        return {"rendering": render_request(parse_request(doc.content, require_canonical=False))}
+    except RegistrationRequestError as exc:
+        return {"problems": exc.problems[:20]}
 
 
 def _confirm_page(request: ConsentRequest, *, token: str, error: SignAgentError | None = None,
@@ -173,8 +191,10 @@ def _confirm_page(request: ConsentRequest, *, token: str, error: SignAgentError 
     title_ru, title_en = _KIND_TITLES.get(request.kind, ("Подтвердите действие", "Confirm"))
     documents = []
     if isinstance(job, ops.SignJob):
-        for i, (doc, preview) in enumerate(zip(job.documents, _previews(request), strict=True)):
-            documents.append({"index": i, "doc": doc, "preview": preview})
+        previews = _previews(request)
+        registrations = request.extra.get("registrations") or [None] * len(previews)
+        for i, (doc, preview) in enumerate(zip(job.documents, previews, strict=True)):
+            documents.append({"index": i, "doc": doc, "preview": preview, "registration": registrations[i]})
     certificate = getattr(job, "certificate", None)
     choices = job.choices if isinstance(job, ops.AuthJob) and job.certificate is None else ()
     return _page("confirm.html", status_code=status_code, request=request, kind=request.kind, job=job,

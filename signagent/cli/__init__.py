@@ -28,7 +28,21 @@ import click
 from signagent.errors import SignAgentError
 
 # Each module adds its commands to the root group when imported.
-from . import audit, certs, config, diagnostics, hashing, keys, pairings, serve, signing, token_admin, tokens, trust  # noqa: F401
+from . import (  # noqa: F401
+    audit,
+    certs,
+    config,
+    diagnostics,
+    hashing,
+    keys,
+    pairings,
+    registration,
+    serve,
+    signing,
+    token_admin,
+    tokens,
+    trust,
+)
 from ._common import (
     EXIT_ERROR,
     EXIT_OK,

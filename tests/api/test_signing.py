@@ -434,3 +434,24 @@ def test_the_watcher_fails_a_waiting_request_when_its_token_goes(signing_agent, 
     assert _cert_id(agent) != cert_id  # the inventory was refreshed: the pulled token's certificate is gone
     listed = agent.client.get("/v1/certificates", headers={"Origin": PORTAL}).json()["certificates"]
     assert cert_id not in {c["id"] for c in listed}
+
+
+def test_a_registration_request_is_rendered_for_a_person(signing_agent) -> None:
+    from signagent.registration.canonical import canonical_json
+    from signagent.registration.examples import example_head_request
+    from signagent.registration.schema import REQUEST_CONTENT_TYPE
+
+    agent = signing_agent
+    _pair(agent)
+    request = example_head_request("ab" * 32, PORTAL, "2026-12-03T19:00:00Z")
+    started = _sign(agent, {"certificate_id": _cert_id(agent), "content": _b64(canonical_json(request)),
+                            "content_type": REQUEST_CONTENT_TYPE, "filename": "registration.json"}).json()
+    _, page = _confirm_token(agent, started["request_id"])
+    assert 'data-testid="confirm-registration"' in page
+    title = re.search(r'data-testid="confirm-registration-title">([^<]+)<', page).group(1)
+    assert title.startswith("Регистрация организации") and request.organisation.ogrn in title
+    assert "Иванов И. И." in title.replace("&#34;", '"')
+    broken = _sign(agent, {"certificate_id": _cert_id(agent), "content": _b64(b'{"type": "head-registration"}'),
+                           "content_type": REQUEST_CONTENT_TYPE}).json()
+    _, page = _confirm_token(agent, broken["request_id"])
+    assert 'data-testid="confirm-registration-problems"' in page
