@@ -42,6 +42,9 @@ _START_GUARD = 30.0  # seconds for the demo portal's server to start: only reach
                    "page on a second port.")
 @click.option("--demo-port", type=click.IntRange(1, 65535), default=None,
               help="Port of the demo portal (default: the agent's port + 1).")
+@click.option("--no-demo-portal", "no_demo_portal", is_flag=True,
+              help="With --demo: the demo tokens only, no demo portal page (the reference portal's `portal demo` "
+                   "starts the agent this way).")
 @click.option("--demo-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               envvar="SIGNAGENT_DEMO_DIR",
               help="Directory of the demo's token and PIN files (default: the user data directory signagent-demo).")
@@ -50,8 +53,8 @@ _START_GUARD = 30.0  # seconds for the demo portal's server to start: only reach
 @click.option("--uninstall-autostart", is_flag=True, help="Remove what --install-autostart wrote, then exit.")
 @click.option("--force", is_flag=True, help="With --install-autostart/--uninstall-autostart: replace or remove "
                                             "files at their paths that signagent did not write.")
-def serve(port: int | None, state_dir: Path | None, demo: bool, demo_port: int | None, demo_dir: Path | None,
-          install_autostart: bool, uninstall_autostart: bool, force: bool) -> None:
+def serve(port: int | None, state_dir: Path | None, demo: bool, demo_port: int | None, no_demo_portal: bool,
+          demo_dir: Path | None, install_autostart: bool, uninstall_autostart: bool, force: bool) -> None:
     """Serve the localhost HTTP API (base /v1, OpenAPI at /openapi.json) on 127.0.0.1."""
     if install_autostart or uninstall_autostart:
         if install_autostart and uninstall_autostart:
@@ -62,9 +65,11 @@ def serve(port: int | None, state_dir: Path | None, demo: bool, demo_port: int |
         return
     if force:
         raise click.UsageError("--force goes with --install-autostart or --uninstall-autostart")
-    if not demo and demo_port is not None:
-        raise click.UsageError("--demo-port goes with --demo")
-    _serve(port, state_dir, demo, demo_port, demo_dir)
+    if not demo and (demo_port is not None or no_demo_portal):
+        raise click.UsageError("--demo-port and --no-demo-portal go with --demo")
+    if no_demo_portal and demo_port is not None:
+        raise click.UsageError("--demo-port and --no-demo-portal exclude each other")
+    _serve(port, state_dir, demo, demo_port, demo_dir, with_portal=not no_demo_portal)
 
 
 def _autostart(install: bool, force: bool) -> None:
@@ -86,7 +91,7 @@ def _autostart(install: bool, force: bool) -> None:
 
 
 def _serve(port: int | None, state_dir: Path | None, demo: bool, demo_port: int | None,
-           demo_dir: Path | None) -> None:
+           demo_dir: Path | None, *, with_portal: bool = True) -> None:
     import logging  # here, not at the top: every other command would pay for it at start-up
 
     from signagent.api.app import create_app
@@ -98,12 +103,13 @@ def _serve(port: int | None, state_dir: Path | None, demo: bool, demo_port: int 
     try:
         setup: DemoSetup | None = None
         if demo:
-            if demo_port is None and config.api_port == 65535:
-                raise click.UsageError("--demo needs --demo-port when the agent's port is 65535")
-            demo_port = demo_port if demo_port is not None else config.api_port + 1
-            if demo_port == config.api_port:
-                raise click.UsageError("--demo-port must differ from the agent's port")
-            demo_sock = bind_loopback(LOOPBACK, demo_port)
+            if with_portal:
+                if demo_port is None and config.api_port == 65535:
+                    raise click.UsageError("--demo needs --demo-port when the agent's port is 65535")
+                demo_port = demo_port if demo_port is not None else config.api_port + 1
+                if demo_port == config.api_port:
+                    raise click.UsageError("--demo-port must differ from the agent's port")
+                demo_sock = bind_loopback(LOOPBACK, demo_port)
             setup = _prepare_demo(demo_dir)
             setup.apply()  # the token layer reads these when the app loads modules: set before it is created
             config = settings(api_port=port)  # again: the demo's module is now in the environment
@@ -116,14 +122,14 @@ def _serve(port: int | None, state_dir: Path | None, demo: bool, demo_port: int 
         app = create_app(config, state_dir=state_dir, trust_roots=roots, intermediates=intermediates)
         url = f"http://127.0.0.1:{config.api_port}"
         portal = None
-        if setup is not None:
+        if setup is not None and with_portal:
             assert demo_sock is not None and demo_port is not None
             portal = _start_portal(config.api_port, demo_port, demo_sock, setup, roots, intermediates)
 
         def started() -> None:
             click.echo(tr(f"signagent: listening on {url} (Ctrl-C stops)",
                           f"signagent: принимает запросы на {url} (Ctrl-C -- остановка)"), err=True)
-            if setup is not None:
+            if setup is not None and with_portal:
                 demo_url = f"http://localhost:{demo_port}"
                 click.echo(tr(f"signagent: demo portal: open {demo_url} in the browser",
                               f"signagent: демо-портал: откройте {demo_url} в браузере"), err=True)

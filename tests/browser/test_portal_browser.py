@@ -1,0 +1,374 @@
+"""The reference portal end to end in Chromium: the real agent with simulated tokens (head and employee of
+ООО «Ромашка-Тест», from the SAME test PKI the portal trusts), the portal on its own origin
+(``http://portal.test:PORT``), the user's clicks and PIN typed in the agent's own window.
+
+* the head logs in by certificate, goes through the whole wizard (lookup in the demo ЕГРЮЛ -> requisites ->
+  ОКВЭД -> head -> real estate -> subdivisions -> beneficiaries -> «Зарегистрировать»), signs in the agent's
+  window, and the organisation appears with the head as «Администратор организации»; a screenshot of every
+  wizard step is kept (``$SIGNAGENT_TEST_ARTEFACTS/portal-wizard/``, else the test's temporary directory);
+* the employee's certificate is refused as head, with the verifier's reason shown to the user; a replayed signed
+  request is refused;
+* an entrepreneur registers with ОГРНИП;
+* an employee logs in with their own certificate (another browser profile), asks to join the organisation's
+  subdivision, the head gives a role -- the employee is «Активный» and sees what the role allows and no more --
+  and takes it away -- «Удален».
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from portal.app import create_app
+from portal.settings import PortalSettings
+from portal.verification import Trust
+from signagent.registration.egr import demo_registry
+from signagent.testpki import generate
+from signagent.testpki.generator import TestPKI
+from tests.conftest import simulator_env
+
+from .conftest import GUARD_MS, HANG_GUARD, PIN, SO_PIN, BrowserAgentRunner, decide_in_agent_window
+
+pytestmark = pytest.mark.needs_lead("the agent's operations and confirmation page; the registration library")
+
+
+@dataclass
+class Setup:
+    agent: Any
+    pki: TestPKI
+    head_id: str
+    employee_id: str
+    ip_id: str
+    origin: str
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def setup(context: Any, runner: BrowserAgentRunner, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
+    """The test PKI, the agent seeing the tokens "Head" and "Employee" made from it, and the portal trusting it."""
+    import pkcs11_sim
+    from pkcs11_sim.provision import provision
+    from pkcs11_sim.store import SimRoot
+
+    pki = generate(tmp_path_factory.mktemp("portal-browser-pki"))
+    with simulator_env(tmp_path_factory) as sim_dir:
+        root = SimRoot(sim_dir)
+        head = provision(root, label="Head", pin=PIN.encode(), so_pin=SO_PIN.encode(), profile="head",
+                         pki_dir=pki.out_dir)
+        employee = provision(root, label="Employee", pin=PIN.encode(), so_pin=SO_PIN.encode(), profile="employee",
+                             pki_dir=pki.out_dir)
+        ip = provision(root, label="IP", pin=PIN.encode(), so_pin=SO_PIN.encode(), profile="ip", pki_dir=pki.out_dir)
+        agent = runner.start_with({"pkcs11_modules": [pkcs11_sim.module_path()],
+                                   "keys_dir": str(tmp_path_factory.mktemp("agent-keys"))},
+                                  trust_roots=(pki.root.der,), intermediates=(pki.intermediate.der,))
+        port = _free_port()
+        origin = f"http://portal.test:{port}"
+        settings = PortalSettings(
+            data_dir=tmp_path_factory.mktemp("portal-data"), origin=origin, agent_port=agent.port,
+            trust=Trust(roots=[pki.root.der], intermediates=[pki.intermediate.der],
+                        crls=[pki.crls["inter"].der, pki.crls["root"].der], offline=True, revocation="hard"),
+            registry=demo_registry(), secret=b"browser-test", demo_pin=PIN)
+        server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
+                                               lifespan="off"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + HANG_GUARD
+        while not server.started and thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert server.started, "the portal did not start"
+        try:
+            yield Setup(agent, pki, head.certificate_id, employee.certificate_id, ip.certificate_id, origin)
+        finally:
+            context.close()  # the pages first: a long poll would hold the agent's shutdown
+            server.should_exit = True
+            thread.join(HANG_GUARD)
+            runner.stop(agent)
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    base = os.environ.get("SIGNAGENT_TEST_ARTEFACTS")
+    out = (Path(base) if base else tmp_path) / "portal-wizard"
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def by(page: Any, testid: str) -> Any:
+    return page.get_by_test_id(testid)
+
+
+def ready(page: Any) -> None:
+    """Wait until the page's own script has set up its handlers (it marks ``body[data-ready]``)."""
+    page.wait_for_selector("body[data-ready]", state="attached", timeout=GUARD_MS)
+
+
+def login(context: Any, setup: Setup, certificate_id: str, *, pair: bool = True) -> Any:
+    """The login page: pair the portal with the agent (first time), choose the certificate, confirm with the PIN."""
+    page = context.new_page()
+    page.goto(setup.origin + "/")
+    ready(page)
+    if pair:
+        by(page, "pair").wait_for(state="visible", timeout=GUARD_MS)
+        decide_in_agent_window(context, lambda: by(page, "pair").click())
+    page.locator(f'[data-testid="certificate"][value="{certificate_id}"]').check(timeout=GUARD_MS)
+    by(page, "login").wait_for(state="visible")
+    page.wait_for_function("() => !document.querySelector('[data-testid=login]').disabled", timeout=GUARD_MS)
+    decide_in_agent_window(context, lambda: by(page, "login").click(), pin=PIN)
+    page.wait_for_url(setup.origin + "/organisation", timeout=GUARD_MS)
+    return page
+
+
+def next_step(page: Any, step: str, shots: Path | None = None, number: int = 0) -> None:
+    by(page, "wizard-next").click()
+    by(page, f"wizard-step-{step}").wait_for(state="visible", timeout=GUARD_MS)
+    if shots is not None:
+        page.screenshot(path=str(shots / f"{number:02d}-{step}.png"), full_page=True)
+
+
+def fill_wizard(page: Any, shots: Path | None) -> None:
+    """Every step of the wizard for ООО «Ромашка-Тест», as the head fills it."""
+    by(page, "start-registration").click()
+    by(page, "wizard-step-lookup").wait_for(state="visible", timeout=GUARD_MS)
+    ready(page)
+    by(page, "wizard-query").fill("1127700000031")
+    by(page, "wizard-find").click()
+    page.wait_for_function("() => document.querySelector('[data-testid=wizard-found]').dataset.kind === 'legal'",
+                           timeout=GUARD_MS)
+    if shots is not None:
+        page.screenshot(path=str(shots / "01-lookup.png"), full_page=True)
+    next_step(page, "requisites", shots, 2)
+    assert by(page, "org-inn").input_value() == "7701000033"
+    by(page, "org-category").select_option(index=2)
+    by(page, "org-email").fill("info@romashka.test")
+    by(page, "org-phone").fill("+7 495 000-00-00")
+    next_step(page, "okved", shots, 3)
+    by(page, "okved-main").fill("32.12")
+    by(page, "okved-main-comment").fill("Производство ювелирных изделий")
+    by(page, "okved-aux-1").fill("46.48")
+    by(page, "okved-other-add").click()
+    by(page, "okved-other-code").fill("47.77")
+    next_step(page, "head", shots, 4)
+    assert by(page, "head-surname").input_value() == "Иванов"
+    by(page, "head-birth-date").fill("1980-05-15")
+    by(page, "head-doc-kind").fill("Паспорт гражданина РФ")
+    by(page, "head-doc-number").fill("123456")
+    by(page, "head-registration-address").fill("г. Москва, ул. Цветочная, д. 1")
+    by(page, "head-actual-address").fill("г. Москва, ул. Цветочная, д. 1")
+    next_step(page, "estate", shots, 5)
+    by(page, "estate-add").click()
+    by(page, "estate-address").fill("г. Москва, ул. Цветочная, д. 3, склад")
+    next_step(page, "subdivisions", shots, 6)
+    by(page, "subdivision-add").click()
+    by(page, "subdivision-name").fill("Филиал «Север»")
+    by(page, "subdivision-address").fill("г. Москва, ул. Северная, д. 1")
+    by(page, "subdivision-okved").fill("32.12")
+    next_step(page, "beneficiaries", shots, 7)
+    by(page, "beneficiary-add").click()
+    for testid, value in (("beneficiary-surname", "Иванов"), ("beneficiary-name", "Иван"),
+                          ("beneficiary-birth-date", "1980-05-15"), ("beneficiary-doc-kind", "Паспорт"),
+                          ("beneficiary-doc-number", "123456"), ("beneficiary-registration-address", "г. Москва")):
+        by(page, testid).fill(value)
+    next_step(page, "review", None)
+    page.wait_for_function("() => !document.querySelector('[data-testid=wizard-register]').disabled",
+                           timeout=GUARD_MS)
+    if shots is not None:
+        page.screenshot(path=str(shots / "08-review.png"), full_page=True)
+
+
+def test_the_head_registers_the_organisation_through_the_wizard(context: Any, setup: Setup, shots: Path) -> None:
+    page = login(context, setup, setup.head_id)
+    fill_wizard(page, shots)
+    canonical = by(page, "wizard-canonical").inner_text()
+    assert '"type": "head-registration"' in canonical and setup.origin in canonical
+    window = decide_in_agent_window(context, lambda: by(page, "wizard-register").click(), pin=PIN)
+    del window
+    verdict = by(page, "wizard-verdict")
+    verdict.wait_for(timeout=GUARD_MS)
+    page.screenshot(path=str(shots / "09-registered.png"), full_page=True)
+    assert verdict.get_attribute("data-status") == "valid", page.inner_text("body")
+    by(page, "wizard-done").click()
+    page.wait_for_url(setup.origin + "/organisation")
+    assert by(page, "organisation-ogrn").inner_text() == "1127700000031"
+    assert page.locator('[data-testid="my-roles"] [data-role="admin"]').count() == 1
+    assert by(page, "nav-employees").is_visible()
+
+    # editing the profile: the same wizard, filled from the registered request, signed again
+    by(page, "edit-organisation").click()
+    ready(page)
+    by(page, "wizard-step-requisites").wait_for(state="visible", timeout=GUARD_MS)
+    assert by(page, "org-email").input_value() == "info@romashka.test"
+    by(page, "org-email").fill("office@romashka.test")
+    for step in ("okved", "head", "estate", "subdivisions", "beneficiaries", "review"):
+        next_step(page, step)
+    assert by(page, "okved-other-code").input_value() == "47.77"
+    assert by(page, "subdivision-name").input_value() == "Филиал «Север»"
+    page.wait_for_function("() => !document.querySelector('[data-testid=wizard-register]').disabled",
+                           timeout=GUARD_MS)
+    decide_in_agent_window(context, lambda: by(page, "wizard-register").click(), pin=PIN)
+    by(page, "wizard-verdict").wait_for(timeout=GUARD_MS)
+    assert by(page, "wizard-verdict").get_attribute("data-status") == "valid", page.inner_text("body")
+    page.goto(setup.origin + "/organisation")
+    assert "office@romashka.test" in page.inner_text("body")
+
+
+def test_the_employees_certificate_is_refused_as_head_with_the_reason(context: Any, setup: Setup) -> None:
+    page = login(context, setup, setup.employee_id)
+    fill_wizard(page, None)
+    decide_in_agent_window(context, lambda: by(page, "wizard-register").click(), pin=PIN)
+    verdict = by(page, "wizard-verdict")
+    verdict.wait_for(timeout=GUARD_MS)
+    assert verdict.get_attribute("data-status") == "invalid"
+    reasons = page.locator('[data-testid="reason"]')
+    reasons.first.wait_for(timeout=GUARD_MS)
+    codes = [reasons.nth(i).get_attribute("data-code") for i in range(reasons.count())]
+    assert "not_authorized_head" in codes, codes
+    assert "не является лицом, имеющим право без доверенности" in page.inner_text('[data-testid="reasons"]')
+
+
+def test_a_replayed_signed_request_is_refused(context: Any, setup: Setup) -> None:
+    page = login(context, setup, setup.head_id)
+    fill_wizard(page, None)
+    posted: list[str] = []
+    page.on("request", lambda r: posted.append(r.post_data or "") if r.url.endswith("/api/registration/submit")
+            else None)
+    decide_in_agent_window(context, lambda: by(page, "wizard-register").click(), pin=PIN)
+    by(page, "wizard-verdict").wait_for(timeout=GUARD_MS)
+    assert by(page, "wizard-verdict").get_attribute("data-status") == "valid"
+    assert len(posted) == 1
+    again = page.evaluate("""async (body) => {
+        const r = await fetch('/api/registration/submit', {method: 'POST', body,
+                                                            headers: {'content-type': 'application/json'}});
+        return {status: r.status, body: await r.json()};
+    }""", posted[0])  # the same signed request sent again from the page
+    assert again["status"] == 422
+    assert [r["code"] for r in again["body"]["reasons"]] == ["nonce_used"]
+
+
+def test_an_entrepreneur_registers(context: Any, setup: Setup) -> None:
+    page = login(context, setup, setup.ip_id)
+    by(page, "start-registration").click()
+    ready(page)
+    by(page, "wizard-query").fill("317770000000050")
+    by(page, "wizard-find").click()
+    page.wait_for_function("() => document.querySelector('[data-testid=wizard-found]').dataset.kind === "
+                           "'entrepreneur'", timeout=GUARD_MS)
+    next_step(page, "entrepreneur")
+    assert by(page, "ip-surname").input_value() == "СИДОРОВ"
+    by(page, "ip-email").fill("sidorov@ip.test")
+    by(page, "ip-phone").fill("+7 900 000-00-00")
+    next_step(page, "okved")
+    by(page, "okved-main").fill("47.77")
+    next_step(page, "estate")
+    next_step(page, "review")
+    page.wait_for_function("() => !document.querySelector('[data-testid=wizard-register]').disabled",
+                           timeout=GUARD_MS)
+    decide_in_agent_window(context, lambda: by(page, "wizard-register").click(), pin=PIN)
+    by(page, "wizard-verdict").wait_for(timeout=GUARD_MS)
+    assert by(page, "wizard-verdict").get_attribute("data-status") == "valid", page.inner_text("body")
+    page.goto(setup.origin + "/organisation")
+    assert by(page, "organisation-ogrn").inner_text() == "317770000000050"
+
+
+def test_an_employee_joins_gets_a_role_and_loses_it(browser: Any, context: Any, setup: Setup) -> None:
+    head_page = login(context, setup, setup.head_id)
+    fill_wizard(head_page, None)
+    decide_in_agent_window(context, lambda: by(head_page, "wizard-register").click(), pin=PIN)
+    by(head_page, "wizard-verdict").wait_for(timeout=GUARD_MS)
+    assert by(head_page, "wizard-verdict").get_attribute("data-status") == "valid"
+
+    other = browser.new_context()  # the employee's own browser profile (the origin stays paired in the agent)
+    other.set_default_timeout(GUARD_MS)
+    try:
+        page = login(other, setup, setup.employee_id, pair=False)
+        by(page, "start-join").click()
+        ready(page)
+        by(page, "join-organisation").select_option(label="ОБЩЕСТВО С ОГРАНИЧЕННОЙ ОТВЕТСТВЕННОСТЬЮ \"РОМАШКА-ТЕСТ\""
+                                                    " (ОГРН 1127700000031)")
+        by(page, "join-subdivision").select_option("Филиал «Север»")
+        by(page, "join-prepare").click()
+        page.wait_for_function("() => !document.querySelector('[data-testid=join-sign]').disabled",
+                               timeout=GUARD_MS)
+        decide_in_agent_window(other, lambda: by(page, "join-sign").click(), pin=PIN)
+        page.wait_for_url(setup.origin + "/organisation", timeout=GUARD_MS)
+        assert by(page, "membership-pending").is_visible()
+
+        head_page.goto(setup.origin + "/organisation/employees")
+        ready(head_page)
+        row = head_page.locator('[data-testid="employee"][data-name^="Петрова"]')
+        row.get_by_test_id("role-batches").check()
+        with head_page.expect_navigation():
+            row.get_by_test_id("employee-save").click()
+        row = head_page.locator('[data-testid="employee"][data-name^="Петрова"]')
+        assert row.get_by_test_id("employee-status").get_attribute("data-status") == "active"
+
+        page.goto(setup.origin + "/")
+        assert by(page, "nav-batches").is_visible() and by(page, "nav-employees").count() == 0
+        assert page.goto(setup.origin + "/batches").status == 200
+        denied = page.goto(setup.origin + "/organisation/employees")
+        assert denied.status == 403 and by(page, "denied").get_attribute("data-code") == "role_required"
+
+        row.get_by_test_id("role-batches").uncheck()
+        with head_page.expect_navigation():
+            row.get_by_test_id("employee-save").click()
+        row = head_page.locator('[data-testid="employee"][data-name^="Петрова"]')
+        assert row.get_by_test_id("employee-status").get_attribute("data-status") == "removed"
+        assert page.goto(setup.origin + "/batches").status == 403
+    finally:
+        other.close()
+
+
+def test_documents_and_an_exchange_profile_with_a_certificate_from_the_agent(context: Any, setup: Setup,
+                                                                            tmp_path: Path) -> None:
+    page = login(context, setup, setup.head_id)
+    fill_wizard(page, None)
+    decide_in_agent_window(context, lambda: by(page, "wizard-register").click(), pin=PIN)
+    by(page, "wizard-verdict").wait_for(timeout=GUARD_MS)
+
+    page.goto(setup.origin + "/organisation/documents")
+    ready(page)
+    charter = tmp_path / "устав.pdf"
+    charter.write_bytes(b"%PDF-1.4 charter")
+    by(page, "document-type").fill("Устав")
+    by(page, "document-number").fill("1")
+    by(page, "document-date").fill("2024-01-10")
+    by(page, "document-expires").fill("2030-01-10")
+    by(page, "document-file").set_input_files(str(charter))
+    with page.expect_navigation():
+        by(page, "document-upload").click()
+    assert by(page, "document").count() == 1
+
+    page.goto(setup.origin + "/organisation/exchange")
+    ready(page)
+    by(page, "exchange-system-name").fill("ГИИС ДМДК")
+    by(page, "exchange-system-code").fill("DMDK")
+    by(page, "exchange-subdivision").select_option(label="Филиал «Север»")
+    by(page, "exchange-document").select_option(label="Устав № 1")
+    by(page, "exchange-load-certificates").click()
+    page.locator(f'[data-testid="certificate"][value="{setup.head_id}"]').check(timeout=GUARD_MS)
+    with page.expect_navigation():
+        by(page, "exchange-save").click()
+    assert by(page, "exchange-profile").count() == 1
+    assert "Филиал «Север»" in by(page, "exchange-profile").inner_text()
+
+    page.goto(setup.origin + "/organisation/documents")
+    ready(page)
+    assert by(page, "document-attached").is_visible()
+    by(page, "document-delete").click()
+    reason = page.locator('[data-testid="reason"][data-code="document_attached"]')
+    reason.wait_for(timeout=GUARD_MS)
+    assert "не может быть удалён" in reason.inner_text()
+    assert by(page, "document").count() == 1
