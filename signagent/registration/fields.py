@@ -82,7 +82,9 @@ def _text(limit: int) -> Callable[[str], str]:
         if value != value.strip():
             raise field_error("bad_characters", "must not begin or end with whitespace",
                               "не должно начинаться или заканчиваться пробелом")
-        if any(unicodedata.category(ch) in _INVISIBLE_CATEGORIES for ch in value):
+        # str.isprintable() is False for every character of these categories (and for spaces other than U+0020),
+        # so the per-character look-up runs only for the rare text that needs it.
+        if not value.isprintable() and any(unicodedata.category(ch) in _INVISIBLE_CATEGORIES for ch in value):
             raise field_error("bad_characters",
                               "contains control or invisible characters (line breaks, bidi marks, zero-width...)",
                               "содержит управляющие или невидимые символы (переводы строк, знаки направления "

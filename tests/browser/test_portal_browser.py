@@ -7,7 +7,9 @@
   window, and the organisation appears with the head as «Администратор организации»; a screenshot of every
   wizard step is kept (``$SIGNAGENT_TEST_ARTEFACTS/portal-wizard/``, else the test's temporary directory);
 * the employee's certificate is refused as head, with the verifier's reason shown to the user; a replayed signed
-  request is refused;
+  request is refused; a request signed for another origin (another site the user paired with the agent, made to
+  sign the portal's own request text) is refused with ``origin_mismatch`` and registers nothing;
+* «Мой профиль»: the fields edited, saved and shown again after a reload;
 * an entrepreneur registers with ОГРНИП;
 * an employee logs in with their own certificate (another browser profile), asks to join the organisation's
   subdivision, the head gives a role -- the employee is «Активный» and sees what the role allows and no more --
@@ -16,14 +18,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 import uvicorn
@@ -36,7 +41,19 @@ from signagent.testpki import generate
 from signagent.testpki.generator import TestPKI
 from tests.conftest import simulator_env
 
-from .conftest import GUARD_MS, HANG_GUARD, PIN, SO_PIN, BrowserAgentRunner, decide_in_agent_window
+from .conftest import (
+    GUARD_MS,
+    HANG_GUARD,
+    PIN,
+    SO_PIN,
+    BrowserAgentRunner,
+    PortalServer,
+    click_decision,
+    decide_in_agent_window,
+    open_portal,
+    pair_through_popup,
+    result,
+)
 
 pytestmark = pytest.mark.needs_lead("the agent's operations and confirmation page; the registration library")
 
@@ -57,15 +74,25 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def setup(context: Any, runner: BrowserAgentRunner, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
-    """The test PKI, the agent seeing the tokens "Head" and "Employee" made from it, and the portal trusting it."""
+class TempDirs(Protocol):
+    """What :func:`portal_world` needs of pytest's ``tmp_path_factory``: fresh directories by name."""
+
+    def mktemp(self, basename: str, numbered: bool = True) -> Path: ...
+
+
+@contextlib.contextmanager
+def portal_world(runner: BrowserAgentRunner, tmp: TempDirs,
+                 close_pages: Callable[[], None] = lambda: None) -> Iterator[Setup]:
+    """The test PKI, the agent seeing the tokens "Head", "Employee" and "IP" made from it, and the portal (SQLite
+    in a temporary directory) trusting it, on ``http://portal.test:PORT``. On exit ``close_pages`` runs first (a
+    page's long poll would hold the agent's shutdown), then the portal and the agent stop. Also used by
+    ``benchmarks/bench_portal.py``."""
     import pkcs11_sim
     from pkcs11_sim.provision import provision
     from pkcs11_sim.store import SimRoot
 
-    pki = generate(tmp_path_factory.mktemp("portal-browser-pki"))
-    with simulator_env(tmp_path_factory) as sim_dir:
+    pki = generate(tmp.mktemp("portal-browser-pki"))
+    with simulator_env(tmp) as sim_dir:  # type: ignore[arg-type]  -- only its mktemp is used
         root = SimRoot(sim_dir)
         head = provision(root, label="Head", pin=PIN.encode(), so_pin=SO_PIN.encode(), profile="head",
                          pki_dir=pki.out_dir)
@@ -73,12 +100,12 @@ def setup(context: Any, runner: BrowserAgentRunner, tmp_path_factory: pytest.Tem
                              pki_dir=pki.out_dir)
         ip = provision(root, label="IP", pin=PIN.encode(), so_pin=SO_PIN.encode(), profile="ip", pki_dir=pki.out_dir)
         agent = runner.start_with({"pkcs11_modules": [pkcs11_sim.module_path()],
-                                   "keys_dir": str(tmp_path_factory.mktemp("agent-keys"))},
+                                   "keys_dir": str(tmp.mktemp("agent-keys"))},
                                   trust_roots=(pki.root.der,), intermediates=(pki.intermediate.der,))
         port = _free_port()
         origin = f"http://portal.test:{port}"
         settings = PortalSettings(
-            data_dir=tmp_path_factory.mktemp("portal-data"), origin=origin, agent_port=agent.port,
+            data_dir=tmp.mktemp("portal-data"), origin=origin, agent_port=agent.port,
             trust=Trust(roots=[pki.root.der], intermediates=[pki.intermediate.der],
                         crls=[pki.crls["inter"].der, pki.crls["root"].der], offline=True, revocation="hard"),
             registry=demo_registry(), secret=b"browser-test", demo_pin=PIN)
@@ -93,10 +120,27 @@ def setup(context: Any, runner: BrowserAgentRunner, tmp_path_factory: pytest.Tem
         try:
             yield Setup(agent, pki, head.certificate_id, employee.certificate_id, ip.certificate_id, origin)
         finally:
-            context.close()  # the pages first: a long poll would hold the agent's shutdown
+            close_pages()
             server.should_exit = True
             thread.join(HANG_GUARD)
             runner.stop(agent)
+
+
+@pytest.fixture
+def setup(context: Any, runner: BrowserAgentRunner, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
+    """:func:`portal_world` for one test; the test's browser pages are closed before the agent stops."""
+    with portal_world(runner, tmp_path_factory, context.close) as world:
+        yield world
+
+
+@pytest.fixture
+def other() -> Iterator[PortalServer]:
+    """Another web site the user has open (``other.test``, conftest's test page): not the portal."""
+    server = PortalServer("other.test")
+    try:
+        yield server
+    finally:
+        server.close()
 
 
 @pytest.fixture
@@ -256,6 +300,125 @@ def test_a_replayed_signed_request_is_refused(context: Any, setup: Setup) -> Non
     }""", posted[0])  # the same signed request sent again from the page
     assert again["status"] == 422
     assert [r["code"] for r in again["body"]["reasons"]] == ["nonce_used"]
+
+
+def test_a_request_signed_for_another_origin_is_refused(context: Any, setup: Setup, other: PortalServer,
+                                                        shots: Path) -> None:
+    """Another site the user has paired with the agent makes the head sign the portal's own registration request
+    (its canonical text, nonce and all, as the portal issued it): the agent binds THAT site's origin into the
+    CMS, and the portal refuses the signature with ``origin_mismatch`` -- the reason shown in the wizard -- and
+    registers nothing. The same request signed through the portal's own page is then accepted: the refusal was
+    the origin's alone, and it did not use up the request's nonce."""
+    page = login(context, setup, setup.head_id)
+    issued: list[Any] = []
+    page.on("response", lambda r: issued.append(r) if r.url.endswith("/api/registration/prepare") else None)
+    fill_wizard(page, None)
+    assert len(issued) == 1 and issued[0].ok
+    canonical = issued[0].json()["canonical"]  # the exact bytes the portal wants signed
+    assert json.loads(canonical) == json.loads(by(page, "wizard-canonical").inner_text())
+    assert json.loads(canonical)["origin"] == setup.origin
+
+    # the other site: paired by the user, it asks the agent to sign the portal's text (the agent shows the user
+    # which site asks; the user, deceived, confirms with the PIN)
+    foreign = open_portal(context, other, setup.agent.port, cert=setup.head_id)
+    assert pair_through_popup(context, foreign)["ok"]
+    by(foreign, "text").fill(canonical)
+    with context.expect_page(timeout=GUARD_MS) as opened:
+        by(foreign, "sign-text").click()
+    window = opened.value
+    window.wait_for_url(re.compile(r"/confirm/[^/?#]+"), timeout=GUARD_MS)
+    assert by(window, "confirm-origin").inner_text().strip() == other.origin
+    by(window, "pin").fill(PIN)
+    click_decision(window, "approve")
+    signed = result(foreign, "sign-text")
+    assert signed["ok"], signed
+    foreign_cms = signed["value"]["cms"]
+
+    # back in the portal's wizard: its own «Зарегистрировать», but what reaches the portal's endpoint (from this
+    # page, with the head's session and the portal's Origin) is the other site's CMS
+    genuine: list[str] = []
+
+    def substitute(route: Any) -> None:
+        genuine.append(route.request.post_data or "")
+        route.continue_(post_data=json.dumps({"cms": foreign_cms}))
+
+    page.route("**/api/registration/submit", substitute)
+    with page.expect_response(lambda r: r.url.endswith("/api/registration/submit")) as answered:
+        decide_in_agent_window(context, lambda: by(page, "wizard-register").click(), pin=PIN)
+    page.unroute("**/api/registration/submit")
+    answer = answered.value
+    assert answer.status == 422 and answer.request.headers.get("origin") == setup.origin
+    refusal = answer.json()
+    assert refusal["status"] == "invalid"
+    assert [r["code"] for r in refusal["reasons"]] == ["origin_mismatch"], refusal
+
+    verdict = by(page, "wizard-verdict")
+    verdict.wait_for(timeout=GUARD_MS)
+    assert verdict.get_attribute("data-status") == "invalid"
+    reason = page.locator('[data-testid="reason"][data-code="origin_mismatch"]')
+    reason.wait_for(timeout=GUARD_MS)
+    assert page.locator('[data-testid="reason"]').count() == 1
+    assert f"подпись сделана для сайта {other.origin}" in reason.inner_text(), reason.inner_text()
+    page.screenshot(path=str(shots / "foreign-origin-refused.png"), full_page=True)
+
+    page.goto(setup.origin + "/organisation")  # nothing registered: the head may still start a registration
+    assert by(page, "start-registration").is_visible() and by(page, "organisation-ogrn").count() == 0
+    assert page.goto(setup.origin + "/organisation/employees").status == 403
+
+    # the head's own signature of the same request (held back above) is still good: same content, same nonce
+    assert len(genuine) == 1 and json.loads(genuine[0])["cms"] != foreign_cms
+    page.goto(setup.origin + "/organisation")
+    again = page.evaluate("""async (body) => {
+        const r = await fetch('/api/registration/submit', {method: 'POST', body,
+                                                            headers: {'content-type': 'application/json'}});
+        return {status: r.status, body: await r.json()};
+    }""", genuine[0])
+    assert again["status"] == 200 and again["body"]["status"] == "valid", again
+    page.reload()
+    assert by(page, "organisation-ogrn").inner_text() == "1127700000031"
+
+
+def test_the_profile_page_keeps_what_the_user_saved(context: Any, setup: Setup) -> None:
+    """«Мой профиль»: every field optional; saved for the logged-in user, shown again after a reload."""
+    page = login(context, setup, setup.head_id)
+    by(page, "nav-profile").click()
+    page.wait_for_url(setup.origin + "/profile")
+    ready(page)
+    assert by(page, "profile-name").inner_text() == by(page, "user-name").inner_text()
+    assert by(page, "profile-name").inner_text().startswith("Иванов")
+    values = {"profile-email": "ivanov@romashka.test", "profile-phone": "+7 495 000-00-01",
+              "profile-position": "Генеральный директор", "profile-department": "Дирекция"}
+    for testid, value in values.items():
+        assert by(page, testid).input_value() == ""
+        by(page, testid).fill(value)
+
+    def save() -> None:
+        with page.expect_response(lambda r: r.url.endswith("/api/profile")) as answered:
+            by(page, "profile-save").click()
+        assert answered.value.status == 200, answered.value.text()
+        page.wait_for_function("() => document.getElementById('status').dataset.state === 'ok'",
+                               timeout=GUARD_MS)
+        assert "Профиль сохранён" in by(page, "status").inner_text()
+
+    save()
+    page.reload()
+    ready(page)
+    for testid, value in values.items():
+        assert by(page, testid).input_value() == value, testid
+
+    # change one field, clear another (optional): kept across pages, not only a reload
+    by(page, "profile-phone").fill("+7 495 000-00-02")
+    by(page, "profile-department").fill("")
+    save()
+    by(page, "nav-organisation").click()
+    page.wait_for_url(setup.origin + "/organisation")
+    by(page, "nav-profile").click()
+    page.wait_for_url(setup.origin + "/profile")
+    ready(page)
+    assert by(page, "profile-phone").input_value() == "+7 495 000-00-02"
+    assert by(page, "profile-department").input_value() == ""
+    assert by(page, "profile-email").input_value() == values["profile-email"]
+    assert by(page, "profile-position").input_value() == values["profile-position"]
 
 
 def test_an_entrepreneur_registers(context: Any, setup: Setup) -> None:
