@@ -439,9 +439,10 @@ def result(page: Any, name: str) -> dict[str, Any]:
 
 
 def decide_in_agent_window(context: Any, start: Callable[[], None], *, approve: bool = True,
-                           pin: str | None = None) -> Any:
-    """Run ``start`` (a click that makes the client open the agent's window), wait for that window, type the PIN
-    when given, and approve or deny. Returns the agent's window (closed already when the client closed it)."""
+                           pin: str | None = None, inspect: Callable[[Any], None] | None = None) -> Any:
+    """Run ``start`` (a click that makes the client open the agent's window), wait for that window, let
+    ``inspect`` look at it (what the user is shown), type the PIN when given, and approve or deny. Returns the
+    agent's window (closed already when the client closed it)."""
 
     with context.expect_page(timeout=GUARD_MS) as opened:
         start()
@@ -449,6 +450,8 @@ def decide_in_agent_window(context: Any, start: Callable[[], None], *, approve: 
     window.wait_for_url(re.compile(r"/(pair|confirm)/[^/?#]+"), timeout=GUARD_MS)
     window.wait_for_load_state()
     pairing = "/pair/" in window.url
+    if inspect is not None:
+        inspect(window)
     if pin is not None:
         window.get_by_test_id("pin").fill(pin)
     click_decision(window, ("pair-" if pairing else "") + ("approve" if approve else "deny"))

@@ -238,8 +238,15 @@ def test_the_head_registers_the_organisation_through_the_wizard(context: Any, se
     fill_wizard(page, shots)
     canonical = by(page, "wizard-canonical").inner_text()
     assert '"type": "head-registration"' in canonical and setup.origin in canonical
-    window = decide_in_agent_window(context, lambda: by(page, "wizard-register").click(), pin=PIN)
-    del window
+
+    def shown_to_the_user(window: Any) -> None:
+        # the agent's confirmation page renders the registration request for a person, not only its JSON
+        title = window.get_by_test_id("confirm-registration-title").inner_text()
+        assert title.startswith("Регистрация организации") and "1127700000031" in title, title
+        assert "Иванов И. И." in title and setup.origin in window.get_by_test_id("confirm-origin").inner_text()
+        window.screenshot(path=str(shots / "08b-agent-confirmation.png"), full_page=True)
+
+    decide_in_agent_window(context, lambda: by(page, "wizard-register").click(), pin=PIN, inspect=shown_to_the_user)
     verdict = by(page, "wizard-verdict")
     verdict.wait_for(timeout=GUARD_MS)
     page.screenshot(path=str(shots / "09-registered.png"), full_page=True)
