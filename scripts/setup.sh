@@ -24,6 +24,9 @@ if [ "${SIGNAGENT_SKIP_APT:-0}" != 1 ]; then
     for p in "${APT_PACKAGES[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
     done
+    # npm runs the browser tests' third-party clients (tests/browser/npm: crypto-pro, pinned); Debian's only when
+    # no npm is on the PATH already (a Node.js installed otherwise is fine)
+    command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
     echo "setup: installing system packages: ${missing[*]}"
@@ -48,3 +51,11 @@ fi
 # Editable install: the C core is compiled in place by the package build (setup.py).
 .venv/bin/python -m pip install -q -e ".[test]"
 .venv/bin/python -c 'import signagent.gost as g; print("setup: signagent ready, GOST backend:", g.backend_name())'
+
+# The npm packages the browser tests run unmodified (tests/browser/npm/package-lock.json pins them; no install
+# scripts are run). Without npm the tests that need them skip on a developer's machine.
+if command -v npm >/dev/null 2>&1; then
+    (cd tests/browser/npm && npm ci --ignore-scripts --no-audit --no-fund)
+else
+    echo "setup: npm not found: the browser tests' npm packages (tests/browser/npm) are not installed" >&2
+fi

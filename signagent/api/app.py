@@ -30,6 +30,7 @@ from signagent.service.web_operations import AuthJob, DeleteJob, SignJob, fail_r
 
 from . import (
     pages,
+    routes_cades,
     routes_certificates,
     routes_client,
     routes_diagnostics,
@@ -117,7 +118,7 @@ def create_app(config: Config, *, state_dir: Path | None = None, clock: Callable
     app.state.agent = context
     install_error_handlers(app)
     for router in (routes_info.router, routes_pairing.router, routes_certificates.router, routes_operations.router,
-                   routes_validate.router, routes_events.router, routes_diagnostics.router):
+                   routes_validate.router, routes_events.router, routes_diagnostics.router, routes_cades.router):
         app.include_router(router, prefix="/v1", responses=ERROR_RESPONSES)  # every error answer is declared
     app.include_router(pages.router)
     app.include_router(routes_client.router)

@@ -1,5 +1,6 @@
 """The JavaScript client, served by the agent itself: ``GET /signagent.js`` and its TypeScript declarations
-``GET /signagent.d.ts`` (docs/API.md).
+``GET /signagent.d.ts`` (docs/API.md), and ``GET /cadesplugin_api.js``, the CryptoPro-compatible ``window.cadesplugin``
+over the same API for portals written against CryptoPro's browser plug-in (loaded with a classic ``<script src>``).
 
 A portal loads it with ``import {SignAgent} from 'http://127.0.0.1:36985/signagent.js'``. Module scripts are
 fetched in CORS mode, so these two answers need ``Access-Control-Allow-Origin: *``: unlike every other answer of
@@ -27,6 +28,7 @@ _STATIC = Path(__file__).with_name("static")
 CLIENT_FILES = {
     "/signagent.js": ("signagent.js", "text/javascript; charset=utf-8"),
     "/signagent.d.ts": ("signagent.d.ts", "application/typescript; charset=utf-8"),
+    "/cadesplugin_api.js": ("cadesplugin_api.js", "text/javascript; charset=utf-8"),
 }
 
 
@@ -42,6 +44,12 @@ def _serve(path: str) -> Response:
 def client_script() -> Response:
     """The ES module ``SignAgent`` (no dependencies, no build step)."""
     return _serve("/signagent.js")
+
+
+@router.get("/cadesplugin_api.js")
+def cadesplugin_script() -> Response:
+    """``window.cadesplugin`` for portals written against CryptoPro's browser plug-in (a classic script)."""
+    return _serve("/cadesplugin_api.js")
 
 
 @router.get("/signagent.d.ts")

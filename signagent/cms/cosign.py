@@ -37,11 +37,13 @@ __all__ = ["cosign"]
 
 
 def cosign(signature: bytes | ParsedSignedData, signer: Signer, *, content: object = None,
-           certificates: Iterable[Certificate] = (), signing_time: datetime | None = None) -> bytes:
+           certificates: Iterable[Certificate] = (), signing_time: datetime | None = None,
+           origin: str | None = None) -> bytes:
     """Add ``signer``'s CAdES-BES SignerInfo to the SignedData ``signature``; return the new DER ContentInfo.
 
     ``content`` is required for a detached signature (and, when given for an attached one, must be what is
-    inside: the new signature is over the embedded content). Raises CmsFormatError for a malformed signature,
+    inside: the new signature is over the embedded content). ``origin``: signagent's origin attribute in the new
+    SignerInfo (:func:`.signing.sign`). Raises CmsFormatError for a malformed signature,
     CmsContentMissingError for a detached one without content, CmsSigningError when the signer cannot sign.
     """
     if not isinstance(signer, Signer):
@@ -55,7 +57,7 @@ def cosign(signature: bytes | ParsedSignedData, signer: Signer, *, content: obje
     spec = digest_for_key_size(signer.certificate.public_key().curve.size)
     digest = hash_content(source, {spec.oid})[spec.oid]
     when = datetime.now(UTC) if signing_time is None else signing_time
-    new_info = signer_info(signer, digest, signing_time=when)
+    new_info = signer_info(signer, digest, signing_time=when, origin=origin)
 
     sd = parsed.signed_data
     version = sd["version"].dump()

@@ -163,9 +163,10 @@ class PreparedSigner:
 
 
 def signer_info(signer: Signer, message_digest: bytes, *, signing_time: datetime | None,
-                signature: bytes | None = None) -> bytes:
+                signature: bytes | None = None, origin: str | None = None) -> bytes:
     """DER of a version-1 SignerInfo by ``signer`` over ``message_digest`` (see :class:`PreparedSigner`)."""
-    return PreparedSigner.of(signer).signer_info(message_digest, signing_time=signing_time, signature=signature)
+    return PreparedSigner.of(signer).signer_info(message_digest, signing_time=signing_time, signature=signature,
+                                                 origin=origin)
 
 
 def _stream_size(stream: BinaryIO) -> int | None:

@@ -10,7 +10,8 @@ __all__ = ["CAPABILITIES", "agent_info"]
 #: The API features this agent serves; a page checks a name here before using it (the list grows as endpoints
 #: are added: certificates, sign, authenticate, events...).
 CAPABILITIES: tuple[str, ...] = ("info", "pair", "requests", "certificates", "sign", "sign_batch", "sign_digest",
-                                 "authenticate", "keys", "import", "delete", "validate", "events", "diagnostics")
+                                 "authenticate", "keys", "import", "delete", "validate", "events", "diagnostics",
+                                 "cosign", "hash", "cadesplugin")
 
 
 def agent_info() -> dict[str, object]:

@@ -63,7 +63,10 @@ _DECODE_CHUNK = 1 << 20
 _PDF_MAGIC = b"%PDF-"
 _BIDI = frozenset(range(0x202A, 0x202F)) | frozenset(range(0x2066, 0x206A)) | {0x200E, 0x200F, 0x061C}
 _CHARSETS = {"utf-8": "utf-8", "utf8": "utf-8", "us-ascii": "utf-8", "ascii": "utf-8",
-             "windows-1251": "cp1251", "cp1251": "cp1251", "koi8-r": "koi8-r"}
+             "windows-1251": "cp1251", "cp1251": "cp1251", "koi8-r": "koi8-r",
+             # what CryptoPro's plug-in signs a string as by default (CADESCOM_STRING_TO_UCS2LE): the cadesplugin
+             # layer declares it, so the person reads the text, not its bytes
+             "utf-16le": "utf-16-le", "utf-16-le": "utf-16-le"}
 _RENDER_LOCK = threading.Lock()
 
 

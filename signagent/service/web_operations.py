@@ -3,6 +3,9 @@ agent's page, then run with the PIN typed there (DESIGN.md section 5; docs/API.m
 
 * :class:`Document`, :class:`SignJob` -- CAdES-BES signatures, one or a batch (one confirmation and one PIN entry
   for all): content given whole (attached or detached) or only its Streebog digest (detached only);
+* :class:`CosignJob` -- a parallel CAdES-BES signer added to an existing SignedData (the cadesplugin layer's
+  ``CoSignCades``): a :class:`SignJob` whose one document is the signed content (shown in the confirmation page like
+  any document), plus the signature to add to;
 * :class:`AuthJob` -- the origin-bound proof of possession of :mod:`.authentication`;
 * :class:`KeygenJob`, :class:`ImportJob`, :class:`DeleteJob` -- a key pair and its PKCS#10 request, a certificate
   put next to its key, a certificate (and its key) removed: changes to a PKCS#11 token.
@@ -12,8 +15,8 @@ token is opened again at approval, and a token that is gone by then fails the re
 :func:`run` performs a job with the PIN (held in a ``bytearray`` that is wiped after the job, batch included; never
 logged) and returns the JSON result the site polls for.
 
-Exports: Document, CertificateRef, SignJob, AuthJob, KeygenJob, ImportJob, DeleteJob, certificate_ref, keygen_job,
-import_job, owner_of, run, fail_removed, MAX_DOCUMENT, MAX_BATCH.
+Exports: Document, CertificateRef, SignJob, CosignJob, AuthJob, KeygenJob, ImportJob, DeleteJob, certificate_ref,
+keygen_job, cosign_job, import_job, owner_of, run, fail_removed, MAX_DOCUMENT, MAX_BATCH.
 """
 
 from __future__ import annotations
@@ -45,12 +48,14 @@ __all__ = [
     "MAX_DOCUMENT",
     "AuthJob",
     "CertificateRef",
+    "CosignJob",
     "DeleteJob",
     "Document",
     "ImportJob",
     "KeygenJob",
     "SignJob",
     "certificate_ref",
+    "cosign_job",
     "fail_removed",
     "import_job",
     "keygen_job",
@@ -136,6 +141,15 @@ class SignJob:
     documents: tuple[Document, ...]
     batch: bool = False
     origin: str | None = None  # the requesting site's origin, signed as signagent's origin attribute
+
+
+@dataclass(frozen=True)
+class CosignJob(SignJob):
+    """Add a signer with the key of ``certificate`` to the SignedData ``cms`` (DER). ``documents`` holds the one
+    signed content: the embedded one, or for a detached signature the content the page gave (``detached``). A
+    SignJob, so the confirmation page and the audit log show and record it as any signature."""
+
+    cms: bytes = b""
 
 
 @dataclass(frozen=True)
@@ -244,6 +258,20 @@ def _sign(config: Config, job: SignJob, pin: PinProvider) -> dict[str, Any]:
     return {"cms": signatures[0]["cms"], **common}
 
 
+def _cosign(config: Config, job: CosignJob, pin: PinProvider) -> dict[str, Any]:
+    from signagent.cms.cosign import cosign
+
+    ref = job.certificate
+    (doc,) = job.documents
+    when = datetime.now(UTC).replace(microsecond=0)
+    with _token(config, ref.token_serial, ref.token_label) as token:
+        signer = TokenSigner(token, _entry_on(token, ref), pin)
+        cms = cosign(job.cms, signer, content=doc.content if doc.detached else None, signing_time=when,
+                     origin=job.origin)
+    return {"cms": _b64(cms), "certificate": _b64(ref.certificate.der), "certificate_id": ref.cert_id,
+            "signing_time": when.isoformat()}
+
+
 def _authenticate(config: Config, job: AuthJob, ref: CertificateRef, pin: PinProvider) -> dict[str, Any]:
     message = authentication.proof_message(job.origin, job.challenge)
     with _token(config, ref.token_serial, ref.token_label) as token:
@@ -288,6 +316,43 @@ def keygen_job(token: str, curve_name: str, subject: dict[str, str], profile: st
     return KeygenJob(token, "", curve_name, tuple(request_subject(subject)), profile, key_label)
 
 
+def _utf8_text(content: bytes) -> bool:
+    try:
+        return b"\x00" not in content and bool(content.decode("utf-8"))
+    except UnicodeDecodeError:
+        return False
+
+
+def cosign_job(ref: CertificateRef, cms: bytes, content: bytes | None, *,
+               content_type: str = "application/octet-stream", filename: str = "", description: str = "",
+               origin: str | None = None) -> CosignJob:
+    """A :class:`CosignJob` adding ``ref``'s signer to the SignedData ``cms``, checked now (before the user is asked):
+    a CMS SignedData; for a detached one ``content`` given (the new messageDigest is computed over it), for an
+    attached one ``content`` absent or equal to the embedded content, which is what the user is shown."""
+    from signagent.cms.parsing import load_signed_data
+
+    from .access import ContentTooLargeError, RequestInvalidError
+
+    try:
+        parsed = load_signed_data(cms)
+    except SignAgentError as exc:
+        raise RequestInvalidError(detail=f"cms is not a CMS SignedData: {exc}") from None
+    if parsed.content is not None:
+        if content is not None and content != parsed.content:
+            raise RequestInvalidError(detail="content differs from the content inside the signature")
+        content, detached = parsed.content, False
+    elif content is None:
+        raise RequestInvalidError(detail="a detached signature needs its content to be co-signed")
+    else:
+        detached = True
+    if len(content) > MAX_DOCUMENT:
+        raise ContentTooLargeError(situation="body", limit_mib=MAX_DOCUMENT >> 20)
+    if content_type == "application/octet-stream" and _utf8_text(content):
+        content_type = "text/plain; charset=utf-8"  # the page rarely knows what an earlier signer signed: show text
+    document = Document(content, None, detached, content_type, filename, description)
+    return CosignJob(ref, (document,), origin=origin, cms=parsed.raw)
+
+
 def import_job(token: str, certificate: bytes, label: str = "") -> ImportJob:
     """An :class:`ImportJob` for the one certificate in ``certificate`` (DER, PEM or base64 text)."""
     from signagent.x509 import load_certificates
@@ -321,6 +386,8 @@ def run(config: Config, job: object, pin: str | bytes | None, *, chosen: Certifi
     secret = bytearray(pin.encode("utf-8") if isinstance(pin, str) else (pin or b""))
     provider = _PagePin(secret)
     try:
+        if isinstance(job, CosignJob):  # before SignJob: a CosignJob is one
+            return _cosign(config, job, provider)
         if isinstance(job, SignJob):
             return _sign(config, job, provider)
         if isinstance(job, AuthJob):

@@ -67,3 +67,14 @@ def test_the_origin_attribute_is_signed_and_reported(pki, tmp_path: Path) -> Non
     (tmp_path / "sig.der").write_bytes(cms)
     code, err = openssl_verify(pki, tmp_path / "sig.der")  # an unknown signed attribute is fine for OpenSSL
     assert code == 0, err
+
+
+def test_a_cosignature_carries_its_own_origin(pki) -> None:
+    from signagent.cms.cosign import cosign
+
+    content = b"contract"
+    first = sign(content, signer(pki, "head"), origin="https://portal.test")
+    both = cosign(first, signer(pki, "employee"), origin="https://other.test")
+    report = verify(both, validate_chain=chain_validator(pki))
+    assert report.status == "valid"
+    assert [s.origin for s in report.signers] == ["https://portal.test", "https://other.test"]
