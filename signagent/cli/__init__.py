@@ -33,6 +33,7 @@ from . import (  # noqa: F401
     certs,
     config,
     diagnostics,
+    extension,
     hashing,
     keys,
     pairings,
