@@ -3,10 +3,7 @@ codes 0 valid / 1 invalid / 2 indeterminate or usage, text in English and Russia
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import os
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +11,6 @@ from pathlib import Path
 import pytest
 
 import signagent.registration
-from signagent.cli import main
 from signagent.registration.canonical import canonical_json
 from signagent.registration.examples import (
     example_employee_request,
@@ -24,29 +20,12 @@ from signagent.registration.examples import (
 from signagent.testpki import generate
 from signagent.testpki.generator import TestPKI
 from signagent.testpki.spec import COMPANY
+from tests.cli_inprocess import run
 
 ORIGIN = "https://portal.test"
 NONCE = "5e" * 32
 DEMO = Path(signagent.registration.__file__).parent / "demo"
 EGRUL, EGRIP = DEMO / "egrul-romashka-test.xml", DEMO / "egrip-sidorov.xml"
-
-
-def run(*args: object, lang: str = "C.UTF-8") -> subprocess.CompletedProcess[str]:
-    """The command line in-process; stdout, stderr and the exit status as a subprocess would give them."""
-    env = {"LANG": lang, "LC_ALL": "", "LC_MESSAGES": ""}
-    saved = {k: os.environ.get(k) for k in env}
-    out, err = io.StringIO(), io.StringIO()
-    os.environ.update(env)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            rc = main([str(a) for a in args])
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    return subprocess.CompletedProcess(list(args), rc, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture(scope="module")

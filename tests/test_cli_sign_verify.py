@@ -4,8 +4,6 @@ OpenSSL accepting what the command writes, and a 1 GiB detached signature in bou
 from __future__ import annotations
 
 import base64
-import contextlib
-import io
 import json
 import os
 import subprocess
@@ -15,32 +13,12 @@ from pathlib import Path
 import pytest
 
 import signagent.cli.signing  # noqa: F401  -- registers the commands before signagent/cli/__init__.py does
-from signagent.cli import main
 from signagent.gost._backend import BACKEND_NAME
 from signagent.testpki import generate
 from signagent.testpki.generator import TestPKI
+from tests.cli_inprocess import run
 from tests.conftest import require
 from tests.oracles import openssl_gost
-
-
-def run(*args: object, store: Path | None = None, lang: str = "C.UTF-8") -> subprocess.CompletedProcess[str]:
-    """The command line in-process (fast); stdout, stderr and the exit status as a subprocess would give them."""
-    env = {"LANG": lang, "LC_ALL": "", "LC_MESSAGES": ""}
-    if store is not None:
-        env["SIGNAGENT_TRUST_DIR"] = str(store)
-    saved = {k: os.environ.get(k) for k in env}
-    out, err = io.StringIO(), io.StringIO()
-    os.environ.update(env)
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            rc = main([str(a) for a in args])
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    return subprocess.CompletedProcess(list(args), rc, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture(scope="module")
