@@ -17,9 +17,11 @@ reads user-supplied files and writes its state the same way:
   directory. They never rename over something that is not a regular file (``/dev/null`` stays a device), and
   the temporary file is removed on any exception -- the command line turns SIGTERM into one for that;
   :func:`open_output` adds ``-`` for standard output.
+* :func:`hardened_xml_parser` -- the one expat set-up for untrusted XML (the accredited-CA list, ЕГРЮЛ/ЕГРИП
+  extracts, XML shown in the agent's confirmation page): any DTD refused before it is expanded.
 
 Exports: CHUNK, MAX_SECRET, read_capped, read_stream_capped, read_secret, iter_chunks, open_input, check_output,
-atomic_output, open_output, write_atomic, fsync_dir.
+atomic_output, open_output, write_atomic, fsync_dir, hardened_xml_parser.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from signagent.errors import (
     FileAccessError,
@@ -312,3 +314,21 @@ def open_input(path: PathLike, *, allow_streams: bool = False) -> Iterator[Binar
             yield f
         except IsADirectoryError:  # some systems open a directory and fail on the first read
             raise FileAccessError(situation="directory", path=name) from None
+
+
+def hardened_xml_parser(refuse: Callable[..., None], *, encoding: str | None = None,
+                        namespace_separator: str | None = None) -> Any:
+    """An expat parser for untrusted XML that calls ``refuse`` (which must raise) at any DTD: a DOCTYPE, an
+    entity, notation or unparsed-entity declaration, an external or skipped entity -- before anything is expanded
+    (billion laughs, XXE); parameter entities are never parsed. The caller sets the element handlers."""
+    from xml.parsers import expat
+
+    parser = expat.ParserCreate(encoding, namespace_separator)
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartDoctypeDeclHandler = refuse
+    parser.EntityDeclHandler = refuse
+    parser.UnparsedEntityDeclHandler = refuse
+    parser.NotationDeclHandler = refuse
+    parser.ExternalEntityRefHandler = refuse
+    parser.SkippedEntityHandler = refuse
+    return parser

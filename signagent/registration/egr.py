@@ -78,7 +78,7 @@ from signagent.errors import (
     error_of_kind,
     too_large_error,
 )
-from signagent.fileio import open_input
+from signagent.fileio import hardened_xml_parser, open_input
 
 __all__ = [
     "MAX_EXTRACT_BYTES",
@@ -438,14 +438,8 @@ def _refuse_doctype(path: str | None) -> Callable[..., None]:
 
 
 def _new_parser(reader: _Reader) -> expat.XMLParserType:
-    parser = expat.ParserCreate(namespace_separator=" ")
     # Nothing in an extract needs a DTD, entities or external resources: refused before any is expanded.
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    refuse = _refuse_doctype(reader.path)
-    parser.StartDoctypeDeclHandler = refuse
-    parser.EntityDeclHandler = refuse
-    parser.UnparsedEntityDeclHandler = refuse
-    parser.ExternalEntityRefHandler = refuse
+    parser = hardened_xml_parser(_refuse_doctype(reader.path), namespace_separator=" ")
     parser.StartElementHandler = reader.start
     parser.EndElementHandler = reader.end
     parser.CharacterDataHandler = reader.data

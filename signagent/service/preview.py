@@ -46,6 +46,7 @@ from xml.parsers import expat
 import pypdfium2 as pdfium
 
 from signagent.errors import InvalidInputError
+from signagent.fileio import hardened_xml_parser
 from signagent.gost.streebog import streebog256
 
 __all__ = ["Preview", "build_preview"]
@@ -455,14 +456,13 @@ def _xml_escape(text: str, quote: bool = False) -> str:
 
 
 def _format_xml(content: bytes, charset: str | None) -> tuple[str, bool]:
-    parser = expat.ParserCreate(encoding=charset)
-    parser.ordered_attributes = True
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    lines: list[str] = []
-    state = {"depth": 0, "text": [], "open": None, "size": 0}
-
     def refuse(*_args: object) -> None:
         raise _RefusedError
+
+    parser = hardened_xml_parser(refuse, encoding=charset)
+    parser.ordered_attributes = True
+    lines: list[str] = []
+    state = {"depth": 0, "text": [], "open": None, "size": 0}
 
     def emit(line: str) -> None:
         line = "  " * min(state["depth"], MAX_JSON_DEPTH) + line  # type: ignore[call-overload]
@@ -520,12 +520,6 @@ def _format_xml(content: bytes, charset: str | None) -> tuple[str, bool]:
             attrs += f' standalone="{"yes" if standalone else "no"}"'
         emit(f"<?xml{attrs}?>")
 
-    parser.StartDoctypeDeclHandler = refuse
-    parser.EntityDeclHandler = refuse
-    parser.UnparsedEntityDeclHandler = refuse
-    parser.NotationDeclHandler = refuse
-    parser.ExternalEntityRefHandler = refuse
-    parser.SkippedEntityHandler = refuse
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = chars

@@ -46,7 +46,7 @@ from signagent.errors import (
     TooManyElementsError,
     TslFormatError,
 )
-from signagent.fileio import open_input
+from signagent.fileio import hardened_xml_parser, open_input
 
 ROOT_ELEMENT = "АккредитованныеУдостоверяющиеЦентры"
 CA_ELEMENT = "УдостоверяющийЦентр"
@@ -289,13 +289,8 @@ def _refuse_doctype(*_args: object) -> None:
 
 
 def _new_parser(reader: _Reader) -> expat.XMLParserType:
-    parser = expat.ParserCreate()
-    # defusedxml-style hardening: nothing in a legitimate list needs a DTD, entities or external resources.
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    parser.StartDoctypeDeclHandler = _refuse_doctype
-    parser.EntityDeclHandler = _refuse_doctype
-    parser.UnparsedEntityDeclHandler = _refuse_doctype
-    parser.ExternalEntityRefHandler = _refuse_doctype
+    # nothing in a legitimate list needs a DTD, entities or external resources
+    parser = hardened_xml_parser(_refuse_doctype)
     parser.StartElementHandler = reader.start
     parser.EndElementHandler = reader.end
     parser.CharacterDataHandler = reader.data
