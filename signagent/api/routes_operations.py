@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from signagent.service import web_operations as ops
 from signagent.service.access import (
+    CertificateNotFoundError,
     ContentTooLargeError,
     OriginInvalidError,
     RequestInvalidError,
@@ -175,8 +176,8 @@ def authenticate(request: Request, body: AuthenticateIn) -> Started:
         job = ops.AuthJob(origin, challenge, ops.certificate_ref(ctx.inventory.find(body.certificate_id)))
     else:
         choices = tuple(ops.certificate_ref(e) for e in ctx.inventory.inventory().entries if e.has_private_key)
-        if not choices:
-            ctx.inventory.find("-")  # certificate_not_found, as for a named certificate
+        if not choices:  # nothing to choose from: as for a named certificate the tokens do not hold
+            raise CertificateNotFoundError(situation="no_key", cert_id="-")
         job = ops.AuthJob(origin, challenge, None, choices)
     return _start(request, "authenticate", job)
 
