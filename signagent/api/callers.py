@@ -2,7 +2,8 @@
 
 * ``agent`` -- the agent's own pages (``Origin`` is the agent's own origin);
 * ``local`` -- a local program: no ``Origin``, the right local secret;
-* ``site`` -- a web page of another origin (paired or not: the routes check what they need);
+* ``site`` -- a web page of another origin (paired or not: the routes check what they need), calling itself or
+  through a paired browser extension that names the page (``via``: the extension's origin);
 * ``anonymous`` -- no ``Origin`` and no secret: a top-level navigation to one of the agent's pages, nothing more.
 
 Exports: Caller, caller_of.
@@ -22,11 +23,14 @@ Kind = Literal["agent", "local", "site", "anonymous"]
 
 @dataclass(frozen=True)
 class Caller:
-    """The kind of caller and its normalized origin (None for local and anonymous callers)."""
+    """The kind of caller and its normalized origin (None for local and anonymous callers); ``via``: the paired
+    browser extension that relayed a site's request, None when the page called the agent itself."""
 
     kind: Kind
     origin: str | None = None
     paired: bool = False
+    via: str | None = None
+    extension_key: str | None = None  # SHA-256 (hex) of the key a browser extension calling for itself sent
 
     @property
     def trusted(self) -> bool:

@@ -28,6 +28,7 @@ _log = logging.getLogger("signagent.api")
 _STATUS = {
     "host_not_allowed": 421,
     "origin_not_paired": 403,
+    "extension_not_paired": 403,
     "origin_invalid": 403,
     "local_secret_required": 401,
     "agent_origin_required": 403,

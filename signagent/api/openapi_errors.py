@@ -44,7 +44,7 @@ def _answer(description: str) -> dict[str, Any]:
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     400: _answer("Invalid input (malformed certificate, signature, time...)"),
     401: _answer("local_secret_required: a request without Origin needs the local secret"),
-    403: _answer("origin_not_paired, origin_invalid and other refusals of the caller"),
+    403: _answer("origin_not_paired, extension_not_paired, origin_invalid and other refusals of the caller"),
     404: _answer("request_not_found, endpoint_not_found, certificate_not_found"),
     409: _answer("request_finished"),
     410: _answer("request_expired"),

@@ -27,6 +27,7 @@ from signagent.errors import SignAgentError
 from signagent.service import web_operations as ops
 from signagent.service.access import AgentOriginRequiredError, RequestInvalidError, RequestNotFoundError
 from signagent.service.consent import ConsentRequest
+from signagent.service.origins import is_extension_origin
 
 from .callers import caller_of
 from .context import AgentContext
@@ -125,7 +126,8 @@ def pair_page(request: Request, request_id: str) -> HTMLResponse:
     pending = _context(request).requests.pending(request_id)
     if pending.kind != "pair":
         raise RequestNotFoundError()
-    return _page("pair.html", origin=pending.origin, request_id=pending.request_id, token=pending.token)
+    return _page("pair.html", origin=pending.origin, request_id=pending.request_id, token=pending.token,
+                 extension=is_extension_origin(pending.origin))
 
 
 @router.post("/pair/{request_id}", response_class=HTMLResponse)
@@ -141,7 +143,8 @@ async def pair_decision(request: Request, request_id: str) -> HTMLResponse:
     else:
         decided = ctx.requests.claim(request_id, form["token"])
         try:
-            ctx.pairings.add(decided.origin)  # persisted before the site can see "approved"
+            key = decided.payload.get("extension_key") if isinstance(decided.payload, dict) else None
+            ctx.pairings.add(decided.origin, extension_key=key)  # persisted before the site can see "approved"
         except SignAgentError as exc:
             ctx.requests.fail(decided, exc)
             raise

@@ -14,8 +14,8 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from signagent.service.access import LocalSecretRequiredError, OriginInvalidError, RequestNotFoundError
-from signagent.service.consent import APPROVED, FAILED, PENDING
-from signagent.service.origins import normalize_origin
+from signagent.service.consent import APPROVED, FAILED, PENDING, ConsentRequest
+from signagent.service.origins import normalize_client_origin
 
 from .callers import Caller, caller_of
 from .context import AgentContext
@@ -79,9 +79,18 @@ def pair(request: Request) -> PairStarted:
     if caller.kind != "site" or caller.origin is None:
         raise OriginInvalidError(situation="missing")
     ctx = _context(request)
-    started = ctx.requests.start(caller.origin, "pair")
+    # A browser extension's key (SHA-256) is kept with its request: approved, the pairing list holds it, and
+    # until then the extension (whose GET requests carry no Origin) is known by it when it asks how it went.
+    payload = {"extension_key": caller.extension_key} if caller.extension_key and caller.via is None else None
+    started = ctx.requests.start(caller.origin, "pair", payload)
     return PairStarted(request_id=started.request_id, confirm_url=f"{ctx.base_url}/pair/{started.request_id}",
                        expires_in=int(ctx.requests.lifetime))
+
+
+def _same_extension(caller: Caller, found: ConsentRequest) -> bool:
+    """Whether ``found`` is the pairing request of the browser extension ``caller`` (known by its key)."""
+    key = found.payload.get("extension_key") if found.kind == "pair" and isinstance(found.payload, dict) else None
+    return key is not None and key == caller.extension_key
 
 
 @router.get("/requests/{request_id}", response_model=RequestStatus, response_model_exclude_none=True,
@@ -91,7 +100,7 @@ async def request_status(request: Request, request_id: str,
     """Answers at once unless ``wait`` seconds are given: then when the status leaves ``pending`` or the time ends."""
     ctx, caller = _context(request), caller_of(request)
     found, status = ctx.requests.get(request_id)
-    if not caller.trusted and caller.origin != found.origin:
+    if not caller.trusted and caller.origin != found.origin and not _same_extension(caller, found):
         raise RequestNotFoundError()  # another site's request: it does not exist, as far as this caller knows
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
@@ -121,4 +130,4 @@ def revoke(request: Request, origin: str) -> dict[str, str]:
     _trusted(caller_of(request))
     ctx = _context(request)
     ctx.pairings.revoke(origin)
-    return {"revoked": normalize_origin(origin)}
+    return {"revoked": normalize_client_origin(origin)}

@@ -72,11 +72,11 @@ def _origins(origin: str | None) -> set[str] | None:
     if origin is None:
         return None
     from signagent.errors import SignAgentError
-    from signagent.service.origins import normalize_origin
+    from signagent.service.origins import normalize_client_origin
 
     forms = {origin}
     try:
-        forms.add(normalize_origin(origin))
+        forms.add(normalize_client_origin(origin))
     except SignAgentError:
         pass  # not a web origin: a refused request may have logged such a value as it came
     return forms

@@ -7,7 +7,7 @@ an HTTP status (:mod:`signagent.api.errors`). Messages come from :mod:`signagent
 Exports: HostNotAllowedError, OriginNotPairedError, OriginInvalidError, LocalSecretRequiredError,
 AgentOriginRequiredError, ConsentTokenInvalidError, RequestNotFoundError, RequestExpiredError,
 RequestFinishedError, RateLimitedError, EndpointNotFoundError, RequestInvalidError, CertificateNotFoundError,
-ContentTooLargeError, AnotherUserError.
+ContentTooLargeError, AnotherUserError, ExtensionNotPairedError.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ __all__ = [
     "ConsentTokenInvalidError",
     "ContentTooLargeError",
     "EndpointNotFoundError",
+    "ExtensionNotPairedError",
     "HostNotAllowedError",
     "LocalSecretRequiredError",
     "OriginInvalidError",
@@ -43,6 +44,12 @@ class OriginNotPairedError(SignAgentError):
     """A web origin the user has not paired with the agent called an endpoint that needs pairing."""
 
     code = "origin_not_paired"
+
+
+class ExtensionNotPairedError(SignAgentError):
+    """A browser extension that the user has not paired named a page it speaks for: only a paired extension may."""
+
+    code = "extension_not_paired"
 
 
 class OriginInvalidError(InvalidInputError):

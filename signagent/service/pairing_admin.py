@@ -15,7 +15,7 @@ from urllib.parse import quote
 from signagent.errors import SignAgentError
 
 from .local_secret import SECRET_FILE, SECRET_HEADER
-from .origins import normalize_origin
+from .origins import normalize_client_origin
 from .pairing import PairingStore
 
 __all__ = ["list_pairings", "revoke_pairing"]
@@ -58,7 +58,7 @@ def list_pairings(state_dir: Path, port: int) -> list[dict[str, object]]:
 
 def revoke_pairing(state_dir: Path, port: int, origin: str) -> str:
     """Unpair ``origin`` (OriginNotPairedError if it was not paired); returns it normalized."""
-    normalized = normalize_origin(origin)
+    normalized = normalize_client_origin(origin)
     try:
         _call("DELETE", f"/v1/pairings/{quote(normalized, safe='')}", state_dir, port)
     except _AgentAbsent:
