@@ -4,21 +4,27 @@
 What a build holds (one directory per browser, and the same files in a zip):
 
 * ``manifest.json`` -- Manifest V3, from ``signagent/extension/manifest.<browser>.json`` with signagent's version.
-  One content script, in the page's own world (``"world": "MAIN"``) at ``document_start`` in every frame of
-  every http(s) page: ``window.cadesplugin`` exists before any script of the page runs, so CryptoPro's loader
-  (``if (window.cadesplugin) return;``) and the wrappers built on it find ours and stand down. No permissions,
-  no host permissions, no background worker, no remote code.
+  Two content scripts at ``document_start`` in every frame of every http(s) page: ``relay.js`` in the extension's
+  isolated world, and the page script in the page's own world (``"world": "MAIN"``), so that
+  ``window.cadesplugin`` exists before any script of the page runs and CryptoPro's loader
+  (``if (window.cadesplugin) return;``) and the wrappers built on it find ours and stand down. A background part
+  (``background.js``: a service worker in Chromium, a background script in Firefox). One permission,
+  ``storage`` (where the extension keeps the key the agent knows it by; browsers show no warning for it); no host
+  permissions, no remote code.
 * ``cadesplugin_api.js`` -- the agent's own ``signagent/api/static/cadesplugin_api.js``, copied byte for byte at
   build time: the extension and ``GET /cadesplugin_api.js`` run the same object model (one source, never a
   second copy in the repository).
-* ``signagent-settings.js`` -- written by the build, run just before it: the agent's port
-  (``window.signagent_cadesplugin_options``). The agent's own pages (its confirmation window) are excluded.
-* ``_locales/{en,ru}/messages.json`` -- name and description in English and Russian.
-
-Because the script runs in the page's world, its ``fetch`` to ``http://127.0.0.1:<port>`` is the page's own
-request: the browser sends the page's ``Origin``, the agent pairs and confirms per page origin exactly as for a
-portal that loads the agent's script itself, and the confirmation window shows that origin. (A page's CSP
-``connect-src`` applies to that request too.)
+* ``signagent-settings.js`` -- written by the build, run just before the page script and in the background part:
+  the agent's port and ``relay: true`` (``self.signagent_cadesplugin_options``). The agent's own pages (its
+  confirmation window) are excluded from the content scripts.
+* ``relay.js``, ``background.js`` -- how the page script reaches the agent: not by its own ``fetch`` (the
+  page's CSP ``connect-src`` and the browser's Local Network Access rules would apply to it, and a popup blocker
+  to its windows) but through the extension, whose background part calls the agent naming the page's origin as
+  the browser reports it (``X-SignAgent-Page-Origin``) and opens the agent's windows. The agent believes that
+  origin only from an extension the user has allowed in the agent's window (signagent.api.security, rule 3a);
+  pairing, confirmation and the CMS's origin attribute stay per page origin.
+* ``icons/icon-<n>.png`` (drawn by ``scripts/extension_icons.py``) and ``_locales/{en,ru}/messages.json`` -- the
+  icon, name and description.
 
 :func:`build_extension` writes atomically: the directory is made beside its final place and renamed into it (the
 previous build, if any, is renamed away first and removed after), the zip through
@@ -57,9 +63,11 @@ DEFAULT_PORT = 36985
 #: The object model, as the agent serves it (``GET /cadesplugin_api.js``): the one source of the extension's script.
 SCRIPT = "cadesplugin_api.js"
 SETTINGS = "signagent-settings.js"
-_LOCALES = ("_locales/en/messages.json", "_locales/ru/messages.json")
+#: The extension's own files (package data in ``signagent/extension``), copied as they are.
+_OWN = ("relay.js", "background.js", "_locales/en/messages.json", "_locales/ru/messages.json",
+        *(f"icons/icon-{n}.png" for n in (16, 32, 48, 128)))
 #: Every file a build writes (relative paths): what a directory may hold to be replaced by a new build.
-FILES = ("manifest.json", SCRIPT, SETTINGS, *_LOCALES)
+FILES = ("manifest.json", SCRIPT, SETTINGS, *_OWN)
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest time a zip entry can carry: no trace of when it was built
 
 
@@ -122,8 +130,9 @@ def _manifest(browser: Browser, port: int) -> dict[str, object]:
 def _settings_script(port: int) -> bytes:
     return (
         "// Written by `signagent extension build`: where the agent listens (its api_port when this extension was\n"
-        "// built). Runs in the page's world just before cadesplugin_api.js, which reads it once when it starts.\n"
-        f"window.signagent_cadesplugin_options = {{port: {port}}};\n"
+        "// built), and that the page script goes through the extension (relay.js, background.js). Runs in the\n"
+        "// page's world just before cadesplugin_api.js, and first in the background part.\n"
+        f"self.signagent_cadesplugin_options = {{port: {port}, relay: true}};\n"
     ).encode()
 
 
@@ -134,7 +143,7 @@ def _contents(browser: Browser, port: int) -> dict[str, bytes]:
         SCRIPT: _package_file("api", "static", SCRIPT),
         SETTINGS: _settings_script(port),
     }
-    for name in _LOCALES:
+    for name in _OWN:
         files[name] = _package_file("extension", *name.split("/"))
     assert set(files) == set(FILES)
     return files
@@ -181,7 +190,7 @@ def _check_replaceable_dir(path: Path) -> None:
         scripts = [s.get("js") for s in manifest.get("content_scripts", [])]
     except (OSError, ValueError, AttributeError):
         scripts = []
-    if scripts != [[SETTINGS, SCRIPT]]:
+    if not any(isinstance(js, list) and SCRIPT in js for js in scripts):  # this build's, or an earlier one's
         raise _foreign(path, "is not a signagent extension build", "это не каталог расширения signagent")
 
 

@@ -24,7 +24,8 @@ import base64
 import html
 import os
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -65,10 +66,14 @@ from .test_cadesplugin_browser import (
 VENDOR_PAGE = """<!doctype html>
 <html lang="ru"><head><meta charset="utf-8"><title>Портал на crypto-pro</title>
 <script>
-// First script of the page: what exists before any of the page's code runs.
+// First script of the page: what exists before any of the page's code runs, and what goes to the extension.
 window.early = {{cadesplugin: typeof window.cadesplugin,
                 ours: Boolean(window.cadesplugin && window.cadesplugin.__signagent),
                 options: window.signagent_cadesplugin_options || null}};
+window.relayed = [];
+window.addEventListener('message', function (e) {{
+  if (e.data && e.data['signagent-relay'] === 'request') window.relayed.push(e.data.path || e.data.kind);
+}});
 </script></head>
 <body>
 <h1>Портал на КриптоПро ЭЦП Browser plug-in</h1>
@@ -87,16 +92,26 @@ class VendorPortal(CadesPortal):
     """``portal.test`` serving :data:`VENDOR_PAGE`: ``/ext/crypto-pro`` and ``/ext/samples`` (``?thumbprint=``,
     ``?frame=1`` adds an iframe of the crypto-pro page). Everything else as :class:`CadesPortal`."""
 
+    def __init__(self, tls_dir: Path | None = None, csp: str | None = None) -> None:
+        self.csp = csp  # the Content-Security-Policy of every answer, if any
+        PortalServer.__init__(self, "portal.test", tls_dir=tls_dir)
+
     @staticmethod
     def _handler(server: PortalServer) -> type[Any]:
         base = CadesPortal._handler(server)
 
         class Handler(base):  # type: ignore[misc, valid-type]
+            def end_headers(self) -> None:
+                if getattr(server, "csp", None):
+                    self.send_header("Content-Security-Policy", server.csp)  # type: ignore[attr-defined]
+                super().end_headers()
+
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
                 pages = {"/ext/crypto-pro": ("crypto-pro-page.js", CRYPTO_PRO_BUTTONS),
-                         "/ext/samples": ("samples-page.js", SAMPLES_BUTTONS)}
+                         "/ext/samples": ("samples-page.js", SAMPLES_BUTTONS),
+                         "/ext/quiet": ("", ())}  # a page that never touches window.cadesplugin
                 if parts.path not in pages:
                     super().do_GET()
                     return
@@ -106,6 +121,9 @@ class VendorPortal(CadesPortal):
                 body = VENDOR_PAGE.format(
                     thumbprint=html.escape(query.get("thumbprint", "")), text=html.escape(TEXT), frame=frame,
                     script=script, buttons="".join(f'<button data-testid="{b}">{b}</button>' for b in buttons))
+                if not script:
+                    body = body.replace('<script src="/crypto-pro.js"></script>', "").replace(
+                        '<script src="/"></script>', "")
                 self._send(body.encode(), "text/html; charset=utf-8")
 
         return Handler
@@ -121,11 +139,11 @@ def vendor_portal() -> Iterator[VendorPortal]:
         server.close()
 
 
-def launch_with_extension(pw: Any, extension: Path, profile: Path) -> Any:
+def launch_with_extension(pw: Any, extension: Path, profile: Path, extra_args: tuple[str, ...] = ()) -> Any:
     """Debian's Chromium, headless, with ``extension`` loaded (unpacked) into a fresh persistent profile."""
     context = pw.chromium.launch_persistent_context(
         str(profile), executable_path=str(CHROMIUM), headless=True, timeout=GUARD_MS,
-        args=[*BROWSER_ARGS, f"--disable-extensions-except={extension}", f"--load-extension={extension}"],
+        args=[*BROWSER_ARGS, *extra_args, f"--disable-extensions-except={extension}", f"--load-extension={extension}"],
         ignore_default_args=[*IGNORED_DEFAULT_ARGS, "--disable-extensions"])
     context.set_default_timeout(GUARD_MS)
     return context
@@ -162,19 +180,52 @@ def _loaded_ours(page: Any) -> None:
 
 
 def _pair_on_first_use(context: Any, page: Any, portal: VendorPortal, first: str) -> dict[str, Any]:
-    """Click ``first`` (an action that reads the certificates): the agent's window asks to pair the page's origin
-    (shown there, and no cadesplugin of ours inside the agent's own page); allow it."""
-    seen: dict[str, Any] = {}
+    """Click ``first`` (an action that reads the certificates). The agent's window asks first to allow the extension
+    itself (its own ``chrome-extension://`` origin, with the page that says what that means), then, in a second
+    window, to pair the page's origin (shown there; no cadesplugin of ours inside the agent's own pages). Allow
+    both; the operation then goes on by itself."""
+    seen: list[dict[str, Any]] = []
 
     def inspect(window: Any) -> None:
-        seen["origin"] = window.get_by_test_id("pair-origin").inner_text()
-        seen["cadesplugin"] = window.evaluate("() => typeof window.cadesplugin")
+        seen.append({"origin": window.get_by_test_id("pair-origin").inner_text(),
+                     "extension": window.get_by_test_id("pair-extension").count() == 1,
+                     "cadesplugin": window.evaluate("() => typeof window.cadesplugin")})
 
-    decide_in_agent_window(context, lambda: page.get_by_test_id(first).click(), inspect=inspect)
-    assert seen == {"origin": portal.origin, "cadesplugin": "undefined"}, seen
+    opened: list[Any] = []
+
+    def record(window: Any) -> None:
+        opened.append(window)
+
+    context.on("page", record)  # before the click: the second window may open while the first closes
+    try:
+        first_window = decide_in_agent_window(context, lambda: page.get_by_test_id(first).click(), inspect=inspect)
+        # the second is opened by the extension once the first is allowed
+        page.wait_for_function("() => true")  # a round trip to the browser: page events seen so far are delivered
+        deadline = time.monotonic() + GUARD_MS / 1000
+        while not [w for w in opened if w != first_window] and time.monotonic() < deadline:
+            page.wait_for_timeout(50)
+    finally:
+        context.remove_listener("page", record)
+    (second,) = [w for w in opened if w != first_window]
+    _decide_opened(second, inspect=inspect)
+    assert len(seen) == 2 and re.fullmatch(r"chrome-extension://[a-p]{32}", seen[0]["origin"]), seen
+    assert seen == [{"origin": seen[0]["origin"], "extension": True, "cadesplugin": "undefined"},
+                    {"origin": portal.origin, "extension": False, "cadesplugin": "undefined"}], seen
     outcome = result(page, first)
     assert outcome["ok"], dump(outcome)
     return outcome
+
+
+def _decide_opened(window: Any, *, approve: bool = True, pin: str | None = None,
+                   inspect: Callable[[Any], None] | None = None) -> None:
+    """Decide in an agent's window that has already opened (as :func:`decide_in_agent_window` does)."""
+    window.wait_for_url(re.compile(r"/(pair|confirm)/[^/?#]+"), timeout=GUARD_MS)
+    window.wait_for_load_state()
+    if inspect is not None:
+        inspect(window)
+    if pin is not None:
+        window.get_by_test_id("pin").fill(pin)
+    click_decision(window, ("pair-" if "/pair/" in window.url else "") + ("approve" if approve else "deny"))
 
 
 # --- the extension's script runs first, everywhere it should ---------------------------------------------------------
@@ -183,7 +234,8 @@ def test_the_extension_defines_cadesplugin_before_the_page_in_every_frame(extens
                                                                           vendor_portal) -> None:
     page = _open(extension_context, vendor_portal, signing_agent, "/ext/crypto-pro", frame=1)
     early = page.evaluate("() => window.early")
-    assert early == {"cadesplugin": "object", "ours": True, "options": {"port": signing_agent.agent.port}}, early
+    assert early == {"cadesplugin": "object", "ours": True,
+                     "options": {"port": signing_agent.agent.port, "relay": True}}, early
     _loaded_ours(page)
     # CryptoPro's loader (in crypto-pro's bundle) stood down: window.cadesplugin is still ours, no vendor extension
     # script was injected
@@ -316,3 +368,86 @@ def test_without_the_extension_crypto_pro_reports_the_plugin_unavailable(context
     vendor = page.evaluate("() => window.cadesplugin.then(() => 'loaded', (e) => String(e))")
     assert vendor == "Плагин недоступен"
     assert page.evaluate("() => Boolean(window.cadesplugin.__signagent)") is False
+
+
+# --- what the extension changes for the page ------------------------------------------------------------------------
+
+#: A portal that may not reach the agent itself: its Content-Security-Policy allows connections to itself only.
+#: ('unsafe-eval': crypto-pro builds its calls as code strings and evals them, so a portal on it must allow that.)
+LOCKED_CSP = "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; connect-src 'self'"
+
+
+@pytest.fixture
+def locked_portal(tmp_path: Path) -> Iterator[VendorPortal]:
+    """``https://portal.test`` with :data:`LOCKED_CSP`; the browser below puts it in the public address space."""
+    require(CRYPTO_PRO.is_file(), f"{CRYPTO_PRO} (cd tests/browser/npm && npm ci --ignore-scripts)")
+    server = VendorPortal(tls_dir=tmp_path / "tls", csp=LOCKED_CSP)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def test_a_public_https_portal_that_may_not_reach_the_agent_signs_through_the_extension(
+        pw, signing_agent, locked_portal, tmp_path: Path) -> None:
+    # The portal's own fetch to the agent is refused twice over (its CSP; Chromium's local network access for a
+    # public site calling loopback, never granted here): the extension's requests are its own, so the page still
+    # lists and signs, and the agent still shows the page's origin.
+    build = build_extension(tmp_path / "extension", browser="chromium", port=signing_agent.agent.port)
+    context = launch_with_extension(pw, build.directory, tmp_path / "profile", (
+        "--ignore-certificate-errors", f"--ip-address-space-overrides=127.0.0.1:{locked_portal.port}=public"))
+    try:
+        token = signing_agent
+        page = _open(context, locked_portal, token, "/ext/crypto-pro")
+        assert locked_portal.origin.startswith("https://")
+        direct = page.evaluate("""(url) => fetch(url + '/v1/info', {targetAddressSpace: 'loopback'})
+                                  .then(() => 'reached', (e) => e.name)""", signing_agent.agent.url)
+        assert direct == "TypeError", direct
+        _loaded_ours(page)
+        listed = _pair_on_first_use(context, page, locked_portal, "certificates")
+        assert _thumbprint(token) in [c["thumbprint"] for c in listed["value"]]
+        origins: list[str] = []
+        decide_in_agent_window(context, lambda: page.get_by_test_id("sign-attached").click(), pin=token.pin,
+                               inspect=lambda w: origins.append(w.get_by_test_id("confirm-origin").inner_text()))
+        assert origins == [locked_portal.origin]
+        signed = result(page, "sign-attached")
+        assert signed["ok"], dump(signed)
+        _check(token, _der(signed["value"]), tmp_path)
+    finally:
+        context.close()
+
+
+def test_refusing_the_extension_is_cancelled_for_the_page(extension_context, signing_agent, vendor_portal) -> None:
+    # The user says no to the extension itself (the first window): the page gets crypto-pro's "cancelled", and no
+    # second window (the page's pairing) opens.
+    page = _open(extension_context, vendor_portal, signing_agent, "/ext/crypto-pro")
+    _loaded_ours(page)
+    window = decide_in_agent_window(extension_context, lambda: page.get_by_test_id("certificates").click(),
+                                    approve=False)
+    listed = result(page, "certificates")
+    assert not listed["ok"] and "отменено пользователем" in listed["message"], dump(listed)
+    assert [p for p in extension_context.pages if p not in (page, window) and not p.is_closed()
+            and "/pair/" in p.url] == []
+    # the next use asks again (the user may have changed their mind); a refusal's code is CryptoPro's "cancelled
+    # by the user"
+    decide_in_agent_window(extension_context, lambda: page.evaluate("""() => {
+        cadesplugin.CreateObjectAsync('CAdESCOM.Store')
+          .then((store) => store.Open(2, 'My', 0).then(() => store.Certificates))
+          .then(() => 'listed', (e) => cadesplugin.getLastError(e)).then((code) => { window.refusal = code; });
+      }"""), approve=False)
+    code = page.wait_for_function("() => window.refusal", timeout=GUARD_MS).json_value()
+    assert code.endswith("(0x8010006E)"), code
+
+
+def test_a_page_that_never_uses_cadesplugin_sends_nothing_to_the_agent(extension_context, signing_agent,
+                                                                     vendor_portal) -> None:
+    # The extension is in every page of every site: a page that does not use it costs no request to the agent
+    # (loading is lazy), and the first use loads it.
+    page = _open(extension_context, vendor_portal, signing_agent, "/ext/quiet")
+    page.wait_for_load_state("load")
+    page.wait_for_timeout(500)
+    assert page.evaluate("() => window.early.ours") is True
+    assert page.evaluate("() => window.relayed") == []
+    version = page.evaluate("() => window.cadesplugin.then(() => cadesplugin.JSModuleVersion)")
+    assert version == "2.3.5"
+    assert page.evaluate("() => window.relayed") == ["/v1/info"]

@@ -46,23 +46,37 @@ def test_manifest_runs_the_script_in_the_page_world_before_the_page(tmp_path: Pa
     manifest = _manifest(build)
     assert manifest["manifest_version"] == 3
     assert manifest["version"] == manifest_version(signagent.__version__) == build.version
-    (script,) = manifest["content_scripts"]
+    relay, script = manifest["content_scripts"]
     assert script["js"] == ["signagent-settings.js", "cadesplugin_api.js"]  # settings first: the script reads them
     assert script["world"] == "MAIN" and script["run_at"] == "document_start" and script["all_frames"] is True
     assert script["matches"] == ["http://*/*", "https://*/*"]
+    # the relay: in the extension's own (isolated) world of the same frames, as early
+    assert relay["js"] == ["relay.js"] and "world" not in relay
+    assert relay["run_at"] == "document_start" and relay["all_frames"] is True and relay["matches"] == script["matches"]
     # the agent's own pages (its confirmation window) are left alone
-    assert script["exclude_globs"] == ["http://127.0.0.1:40123/*", "http://localhost:40123/*"]
-    # minimal: no permission of any kind, nothing running in the background, nothing exposed to pages
-    for key in ("permissions", "host_permissions", "optional_permissions", "optional_host_permissions",
-                "background", "web_accessible_resources", "externally_connectable", "content_security_policy",
-                "update_url"):
+    for entry in (relay, script):
+        assert entry["exclude_globs"] == ["http://127.0.0.1:40123/*", "http://localhost:40123/*"]
+    # the background part: Chromium's service worker reads the settings itself, Firefox's page lists them first
+    background = {"chromium": {"service_worker": "background.js"},
+                  "firefox": {"scripts": ["signagent-settings.js", "background.js"]}}[browser]
+    assert manifest["background"] == background
+    # minimal: storage alone (the extension's key for the agent; no install warning), nothing else asked or exposed
+    assert manifest["permissions"] == ["storage"]
+    for key in ("host_permissions", "optional_permissions", "optional_host_permissions",
+                "web_accessible_resources", "externally_connectable", "content_security_policy", "update_url"):
         assert key not in manifest, key
     # every file named exists; nothing fetched from elsewhere
-    for name in script["js"]:
-        assert (build.directory / name).is_file()
+    named = [*relay["js"], *script["js"], *background.get("scripts", []), background.get("service_worker"),
+             *manifest["icons"].values()]
+    for name in filter(None, named):
+        assert (build.directory / name).is_file(), name
+    assert sorted(manifest["icons"]) == ["128", "16", "32", "48"]
+    for size, name in manifest["icons"].items():  # PNGs of the size they claim
+        data = (build.directory / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(data[16:20], "big") == int(size)
     assert not re.search(r"https?://(?!127\.0\.0\.1|localhost|\*)", json.dumps(manifest)), manifest
     settings = (build.directory / "signagent-settings.js").read_text()
-    assert "window.signagent_cadesplugin_options = {port: 40123};" in settings
+    assert "self.signagent_cadesplugin_options = {port: 40123, relay: true};" in settings
 
 
 def test_browser_specific_keys(tmp_path: Path) -> None:
@@ -77,7 +91,8 @@ def test_browser_specific_keys(tmp_path: Path) -> None:
     assert "version_name" not in firefox and "minimum_chrome_version" not in firefox
     assert chromium["content_scripts"] == firefox["content_scripts"]
     for manifest in (chromium, firefox):
-        assert manifest["content_scripts"][0]["exclude_globs"][0] == "http://127.0.0.1:36985/*"  # the default port
+        for script in manifest["content_scripts"]:
+            assert script["exclude_globs"][0] == "http://127.0.0.1:36985/*"  # the default port
 
 
 @pytest.mark.parametrize("browser", BROWSERS)
@@ -150,7 +165,8 @@ def test_no_second_copy_of_the_script_in_the_repository() -> None:
     assert marker in SERVED_SCRIPT.read_bytes()
     copies = [p for p in (ROOT / "signagent").rglob("*.js") if p != SERVED_SCRIPT and marker in p.read_bytes()]
     assert copies == []
-    assert not list((ROOT / "signagent" / "extension").rglob("*.js"))
+    scripts = {p.name for p in (ROOT / "signagent" / "extension").rglob("*.js")}
+    assert scripts == {"relay.js", "background.js"}  # the extension's own parts, not the object model
 
 
 # --- the zip -------------------------------------------------------------------------------------------------------
@@ -185,7 +201,7 @@ def test_rebuild_replaces_a_previous_build_whole(tmp_path: Path) -> None:
     (first.directory / "_locales" / "ru" / "messages.json").unlink()  # a damaged previous build
     second = build_extension(tmp_path, browser="chromium", port=40002)
     assert second.directory == first.directory
-    assert "{port: 40002}" in (second.directory / "signagent-settings.js").read_text()
+    assert "{port: 40002, relay: true}" in (second.directory / "signagent-settings.js").read_text()
     assert (second.directory / "_locales" / "ru" / "messages.json").is_file()
     assert _leftovers(tmp_path) == []
     empty = tmp_path / "empty"
@@ -302,7 +318,7 @@ def test_cli_builds_both_and_says_how_to_install(tmp_path: Path, capsys: pytest.
     assert "about:debugging" in out and "Load Temporary Add-on" in out and "addons.mozilla.org" in out
     assert "port 40404" in out
     for browser in BROWSERS:
-        assert "{port: 40404}" in (tmp_path / browser / "signagent-settings.js").read_text()
+        assert "{port: 40404, relay: true}" in (tmp_path / browser / "signagent-settings.js").read_text()
 
     monkeypatch.setenv("LANG", "ru_RU.UTF-8")
     assert main(["extension", "build", "--browser", "firefox", "-o", str(tmp_path), "--port", "40405"]) == 0

@@ -8,9 +8,12 @@
 // with the token's PIN typed there (whatever the page sets, e.g. a signer's KeyPin, is ignored).
 //
 // A classic script (no module, no dependencies, no build step): vendor pages load it with <script src>. The object
-// model talks to the agent through a *transport* (below: HTTP to the agent that served this file, the protocol of
-// docs/API.md); a browser extension can supply its own before this script runs, as
-// `window.__signagent_cadesplugin_transport` (same methods).
+// model talks to the agent through a *transport* (below: the protocol of docs/API.md). Loaded by a page, it calls
+// the agent that served it with fetch. Run by SignAgent's browser extension (`signagent extension build`, which
+// sets `signagent_cadesplugin_options.relay`), it sends each call through the extension instead (relay.js, then
+// the extension's background part, which names the page's origin to the agent): the page's CSP and Local Network
+// Access rules do not stand in the way, the agent's windows are opened by the extension (no popup blocker), and
+// nothing reaches the agent until the page first uses `window.cadesplugin`.
 //
 // Written for signagent from CryptoPro's documented API (names, constants, error codes); no vendor code in it.
 // Unsupported features (CAdES-T/X Long Type 1, XML signatures, encryption, GOST R 34.11-94) fail with a Russian
@@ -146,7 +149,9 @@
     var text = (error && (error.message_ru || error.message)) || ('Ошибка ' + PRODUCT);
     text = String(text).replace(/\s*\.?\s*$/, '');
     switch (code) {
-      case 'user_cancelled': return cadesError('Действие было отменено пользователем.', HR.CANCELLED);
+      // extension_not_paired reaches the page only after the user refused the extension in the agent's window
+      case 'user_cancelled': case 'extension_not_paired':
+        return cadesError('Действие было отменено пользователем.', HR.CANCELLED);
       case 'certificate_not_found': return cadesError('Не удается найти сертификат и закрытый ключ. ' + text,
         HR.SIGNER_NOT_FOUND);
       case 'pin_locked': return cadesError(text, HR.CHV_BLOCKED);
@@ -388,23 +393,36 @@
     this.paired = null;
   }
 
-  HttpTransport.prototype.call = function (method, path, body, timeoutMs) {
+  /** One HTTP exchange with the agent: {status, answer} (the parsed JSON or null); rejects as fetch does. */
+  HttpTransport.prototype.send = function (method, path, body, timeoutMs) {
     var init = {method: method, mode: 'cors', credentials: 'omit', cache: 'no-store', targetAddressSpace: 'loopback'};
-    if (typeof AbortSignal !== 'undefined' && AbortSignal.timeout) {
-      init.signal = AbortSignal.timeout(timeoutMs || CALL_TIMEOUT_MS);
-    }
+    if (typeof AbortSignal !== 'undefined' && AbortSignal.timeout) init.signal = AbortSignal.timeout(timeoutMs);
     if (body !== undefined) {
       init.headers = {'Content-Type': 'application/json'};
       init.body = JSON.stringify(body);
     }
-    var self = this;
     return fetch(this.base + path, init).then(function (response) {
       return response.json().catch(function () { return null; }).then(function (answer) {
-        if (!response.ok) {
-          throw fromAgent(answer && answer.error ? answer.error : {code: 'http_' + response.status});
-        }
-        return answer;
+        return {status: response.status, answer: answer};
       });
+    });
+  };
+
+  HttpTransport.prototype.call = function (method, path, body, timeoutMs) {
+    var self = this;
+    return this.send(method, path, body, timeoutMs || CALL_TIMEOUT_MS).then(function (reply) {
+      var answer = reply.answer;
+      if (reply.status < 200 || reply.status > 299) {
+        var error = answer && answer.error ? answer.error : {code: 'http_' + reply.status};
+        if (error.code === 'origin_not_paired') {  // readable through the extension; a page's own fetch sees none
+          self.paired = false;
+          var e = cadesError('Этот сайт не подключён к ' + PRODUCT + '.', HR.FAIL);
+          e.notPaired = true;
+          throw e;
+        }
+        throw fromAgent(error);
+      }
+      return answer;
     }, function (err) {
       if (err && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
         throw cadesError(PRODUCT + ' не ответил вовремя.', HR.TIMEOUT, err);
@@ -471,10 +489,10 @@
   HttpTransport.prototype.paired_ = function (operation, popup) {
     var self = this;
     function pairThen() {
-      var pairing = popup || new ConfirmWindow();
+      var pairing = popup || self.window();
       return self.confirmed('/v1/pair', undefined, pairing).then(function () {
         self.paired = true;
-        return operation(popup ? new ConfirmWindow() : undefined);
+        return operation(popup ? self.window() : undefined);
       });
     }
     if (this.paired === false) return pairThen();
@@ -492,7 +510,7 @@
   };
 
   function confirmedOperation(transport, path, body) {
-    var popup = new ConfirmWindow();  // now, before any await: still inside the user's gesture
+    var popup = transport.window();  // now, before any await: still inside the user's gesture
     return transport.paired_(function (window_) {
       return transport.confirmed(path, body, window_ || popup);
     }, popup).finally(function () { popup.close(); });
@@ -508,6 +526,89 @@
     var self = this;
     return this.paired_(function () { return self.call('POST', '/v1/validate', body, 60000); });
   };
+
+  /** The transport of the browser extension: the same calls, sent through its relay (relay.js) instead of fetch. */
+  function RelayTransport(relay) {
+    this.base = '';
+    this.paired = null;
+    this.relay = relay;
+  }
+  RelayTransport.prototype = Object.create(HttpTransport.prototype);
+  RelayTransport.prototype.constructor = RelayTransport;
+
+  RelayTransport.prototype.send = function (method, path, body, timeoutMs) {
+    var request = {kind: 'call', method: method, path: path, timeout: timeoutMs,
+                   body: body === undefined ? undefined : JSON.stringify(body)};
+    return this.relay.ask(request, timeoutMs + 5000).then(function (a) {
+      if (a.failed) {
+        var err = new Error('SignAgent extension: ' + (a.detail || a.failed));
+        err.name = a.failed === 'timeout' ? 'TimeoutError' : 'TypeError';
+        throw err;
+      }
+      return {status: a.status, answer: a.body};
+    });
+  };
+
+  RelayTransport.prototype.window = function () { return new RelayWindow(this.relay); };
+
+  /** The page's side of relay.js: requests posted to this window, answers matched by id. */
+  function Relay() {
+    var pending = {};
+    this.pending = pending;
+    this.next = 0;
+    window.addEventListener('message', function (event) {
+      var data = event.data;
+      if (event.source !== window || !data || typeof data !== 'object' || data[RELAY_TAG] !== 'answer') return;
+      var waiting = pending[data.id];
+      if (!waiting) return;
+      delete pending[data.id];
+      waiting(data.answer || {failed: 'unreachable'});
+    });
+  }
+
+  Relay.prototype.ask = function (request, timeoutMs) {
+    var pending = this.pending;
+    var id = 'signagent-' + (++this.next) + '-' + Math.random().toString(36).slice(2);
+    request.id = id;
+    request[RELAY_TAG] = 'request';
+    return new Promise(function (resolve) {
+      var timer = setTimeout(function () {  // the extension's part is gone (reloaded, removed): no answer comes
+        delete pending[id];
+        resolve({failed: 'timeout', detail: 'no answer from the extension'});
+      }, timeoutMs);
+      pending[id] = function (answer) {
+        clearTimeout(timer);
+        resolve(answer);
+      };
+      window.postMessage(request, '*');
+    });
+  };
+
+  /** The agent's window for one request, opened and closed by the extension (see ConfirmWindow). */
+  function RelayWindow(relay) {
+    this.relay = relay;
+    this.opened = null;
+  }
+
+  RelayWindow.prototype.show = function (url) {
+    var self = this;
+    this.opened = this.relay.ask({kind: 'show', url: url}, CALL_TIMEOUT_MS).then(function (a) {
+      return a && !a.failed ? a.window : null;
+    });
+  };
+
+  RelayWindow.prototype.close = function () {
+    var relay = this.relay;
+    var opened = this.opened;
+    this.opened = null;
+    if (opened) {
+      opened.then(function (id) {
+        if (id !== null && id !== undefined) relay.ask({kind: 'close', window: id}, CALL_TIMEOUT_MS);
+      });
+    }
+  };
+
+  HttpTransport.prototype.window = function () { return new ConfirmWindow(); };
 
   /** The agent's window for one request: a popup opened at once, else a link put on the page. */
   function ConfirmWindow() {
@@ -551,7 +652,9 @@
     this.link = null;
   };
 
-  var transport = window.__signagent_cadesplugin_transport || new HttpTransport(scriptBase());
+  var OPTIONS = window.signagent_cadesplugin_options || {};
+  var RELAY_TAG = 'signagent-relay';
+  var transport = OPTIONS.relay ? new RelayTransport(new Relay()) : new HttpTransport(scriptBase());
 
   // --- the object model --------------------------------------------------------------------------------------------
   // Every property read answers a promise, every write is `propset_Name(value)` answering a promise, every method
@@ -1319,11 +1422,43 @@
 
   window.cadesplugin = cadesplugin;
 
-  var timeout = Number(window.cadesplugin_load_timeout) || DEFAULT_LOAD_TIMEOUT_MS;
-  setTimeout(function () { loadFailed('Истекло время ожидания загрузки плагина'); }, timeout);
-  Promise.resolve().then(function () { return transport.info(timeout + 1000); }).then(function () {
-    loaded();
-  }, function (err) {
-    loadFailed(err && err.hresult === HR.TIMEOUT ? 'Истекло время ожидания загрузки плагина' : 'Плагин недоступен');
-  });
+  var loading = false;
+
+  /** Ask the agent whether it is there: window.cadesplugin resolves or rejects (with the vendor loader's strings). */
+  function startLoading() {
+    if (loading) return;
+    loading = true;
+    var timeout = Number(window.cadesplugin_load_timeout) || DEFAULT_LOAD_TIMEOUT_MS;
+    setTimeout(function () { loadFailed('Истекло время ожидания загрузки плагина'); }, timeout);
+    Promise.resolve().then(function () { return transport.info(timeout + 1000); }).then(function () {
+      loaded();
+    }, function (err) {
+      loadFailed(err && err.hresult === HR.TIMEOUT ? 'Истекло время ожидания загрузки плагина' : 'Плагин недоступен');
+    });
+  }
+
+  if (!OPTIONS.relay) {
+    startLoading();  // the page loaded this script itself: it means to use it
+  } else {
+    // The extension puts this script into every page; only a page that uses window.cadesplugin should reach the
+    // agent (else the agent would hear of every site the user opens). So loading starts on first use: a
+    // `then`/`catch`/`finally` of the promise, or a method of it. `await cadesplugin` looks `then` up only when
+    // the promise's `constructor` is not Promise itself (PromiseResolve, ECMA-262 section 27.2.4.7.1), hence the
+    // own `constructor` below.
+    ['then', 'catch', 'finally'].forEach(function (name) {
+      var original = Promise.prototype[name];
+      Object.defineProperty(cadesplugin, name, {configurable: true, writable: true, value: function () {
+        startLoading();
+        return original.apply(this, arguments);
+      }});
+    });
+    Object.defineProperty(cadesplugin, 'constructor', {configurable: true, writable: true, value: Object});
+    ['CreateObjectAsync', 'async_spawn'].forEach(function (name) {
+      var original = cadesplugin[name];
+      cadesplugin[name] = function () {
+        startLoading();
+        return original.apply(this, arguments);
+      };
+    });
+  }
 }());
