@@ -16,6 +16,7 @@ APT_PACKAGES=(
     pcscd vsmartcard-vpcd libpcsclite-dev  # a real PC/SC stack with a virtual reader (pyscard builds against it)
     chromium fonts-dejavu-core      # browser tests (tests/browser): Playwright drives this Chromium, never downloads
                                     # one; DejaVu so that Cyrillic text renders
+    firefox-esr                     # the extension's Firefox build in a real Firefox (puppeteer-core over BiDi)
     postgresql                      # the portal's storage tests on a real PostgreSQL (the fixture starts its own)
 )
 
@@ -24,8 +25,8 @@ if [ "${SIGNAGENT_SKIP_APT:-0}" != 1 ]; then
     for p in "${APT_PACKAGES[@]}"; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
     done
-    # npm runs the browser tests' third-party clients (tests/browser/npm: crypto-pro, pinned); Debian's only when
-    # no npm is on the PATH already (a Node.js installed otherwise is fine)
+    # npm runs the browser tests' third-party clients (tests/browser/npm, pinned: crypto-pro, and puppeteer-core,
+    # which drives Firefox); Debian's only when no npm is on the PATH already (a Node.js installed otherwise is fine)
     command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 fi
 if [ ${#missing[@]} -gt 0 ]; then
