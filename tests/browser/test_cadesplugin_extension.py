@@ -46,6 +46,8 @@ from .conftest import (
     click_decision,
     decide_in_agent_window,
     dump,
+    open_portal,
+    pair_through_popup,
     result,
 )
 from .test_cadesplugin_browser import (
@@ -59,6 +61,7 @@ from .test_cadesplugin_browser import (
     _der_certificate,
     _signed,
     _thumbprint,
+    round_trip_figures,
 )
 
 # A portal page as CryptoPro's users write it: the vendor code (crypto-pro's bundle, CryptoPro's loader inside),
@@ -216,6 +219,17 @@ def _pair_on_first_use(context: Any, page: Any, portal: VendorPortal, first: str
     return outcome
 
 
+def _sign_attached_shown_as(context: Any, page: Any, token: Token, origin: str) -> bytes:
+    """Click ``sign-attached``; the agent's window must name ``origin``; type the PIN, approve; the CMS (DER)."""
+    origins: list[str] = []
+    decide_in_agent_window(context, lambda: page.get_by_test_id("sign-attached").click(), pin=token.pin,
+                           inspect=lambda w: origins.append(w.get_by_test_id("confirm-origin").inner_text()))
+    assert origins == [origin]
+    signed = result(page, "sign-attached")
+    assert signed["ok"], dump(signed)
+    return _der(signed["value"])
+
+
 def _decide_opened(window: Any, *, approve: bool = True, pin: str | None = None,
                    inspect: Callable[[Any], None] | None = None) -> None:
     """Decide in an agent's window that has already opened (as :func:`decide_in_agent_window` does)."""
@@ -280,13 +294,7 @@ def test_crypto_pro_signs_through_the_extension(extension_context, signing_agent
     assert system["ok"] and system["value"]["valid"] is True, dump(system)
 
     # attached: the confirmation window names the page's origin, the PIN is typed there
-    origins: list[str] = []
-    decide_in_agent_window(context, lambda: page.get_by_test_id("sign-attached").click(), pin=token.pin,
-                           inspect=lambda w: origins.append(w.get_by_test_id("confirm-origin").inner_text()))
-    assert origins == [vendor_portal.origin]
-    signed = result(page, "sign-attached")
-    assert signed["ok"], dump(signed)
-    cms = _der(signed["value"])
+    cms = _sign_attached_shown_as(context, page, token, vendor_portal.origin)
     assert load_signed_data(cms).content == TEXT.encode()
     _check(token, cms, tmp_path)
 
@@ -406,13 +414,7 @@ def test_a_public_https_portal_that_may_not_reach_the_agent_signs_through_the_ex
         _loaded_ours(page)
         listed = _pair_on_first_use(context, page, locked_portal, "certificates")
         assert _thumbprint(token) in [c["thumbprint"] for c in listed["value"]]
-        origins: list[str] = []
-        decide_in_agent_window(context, lambda: page.get_by_test_id("sign-attached").click(), pin=token.pin,
-                               inspect=lambda w: origins.append(w.get_by_test_id("confirm-origin").inner_text()))
-        assert origins == [locked_portal.origin]
-        signed = result(page, "sign-attached")
-        assert signed["ok"], dump(signed)
-        _check(token, _der(signed["value"]), tmp_path)
+        _check(token, _sign_attached_shown_as(context, page, token, locked_portal.origin), tmp_path)
     finally:
         context.close()
 
@@ -451,3 +453,16 @@ def test_a_page_that_never_uses_cadesplugin_sends_nothing_to_the_agent(extension
     version = page.evaluate("() => window.cadesplugin.then(() => cadesplugin.JSModuleVersion)")
     assert version == "2.3.5"
     assert page.evaluate("() => window.relayed") == ["/v1/info"]
+
+
+def test_round_trip_figures_through_the_extension(extension_context, signing_agent, vendor_portal, portal) -> None:
+    """One signature with the approval automated, three times each in the same browser: crypto-pro through the
+    extension (relay), and our own JS client (``SIGNAGENT_CADES_TIMINGS``, as test_cadesplugin_browser.py)."""
+    token, context = signing_agent, extension_context
+    cades = _open(context, vendor_portal, token, "/ext/crypto-pro")
+    _loaded_ours(page=cades)
+    _pair_on_first_use(context, cades, vendor_portal, "certificates")
+    ours = open_portal(context, portal, token.agent.port, text=TEXT, cert=token.certificate_id)
+    assert pair_through_popup(context, ours)["ok"]
+    round_trip_figures(context, token, {"crypto_pro_extension": (cades, "sign-attached"),
+                                        "signagent_js_beside_extension": (ours, "sign-text")})
