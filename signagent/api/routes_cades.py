@@ -3,7 +3,8 @@
 * ``POST /v1/cosign`` -- add the user's signature to an existing CMS SignedData (CryptoPro's ``CoSignCades``): a
   request the user confirms like ``POST /v1/sign`` (kind ``cosign``; result ``{cms, certificate, certificate_id,
   signing_time}``). The confirmation page shows the signed content: the one inside an attached signature, or the
-  ``content`` the page gives for a detached one (required then: the new messageDigest is computed over it).
+  ``content`` the page gives for a detached one (required then: the new messageDigest is computed over it), or
+  for a detached one only the content's ``digest`` (CryptoPro's ``CoSignHash``; the page shows the digest).
 * ``POST /v1/hash`` -- the Streebog digest of some bytes (CryptoPro's ``HashedData.Hash``), so that a page can sign
   a large document detached by its digest without a Streebog implementation of its own. No confirmation: nothing
   secret is used and nothing is signed; for paired sites only, like every ``/v1`` call.
@@ -25,7 +26,7 @@ from signagent.service.access import ContentTooLargeError, RequestInvalidError
 
 from .callers import caller_of
 from .context import AgentContext
-from .routes_operations import Started, _start
+from .routes_operations import _HEX, Started, _start
 
 __all__ = ["router"]
 
@@ -41,6 +42,9 @@ class CosignIn(BaseModel):
     certificate_id: _ID
     cms: str = Field(..., description="The CMS SignedData to add a signer to, base64 of DER")
     content: str | None = Field(None, description="The signed content, base64 (detached signatures only)")
+    digest: str | None = Field(None, max_length=128, description="Instead of content (detached signatures only, "
+                                                                 "CryptoPro's CoSignHash): hex Streebog digest of "
+                                                                 "the content, of the key's size")
     content_type: str = Field("application/octet-stream", max_length=200)
     filename: str = Field("", max_length=255)
     description: str = Field("", max_length=2000)
@@ -81,7 +85,13 @@ def cosign(request: Request, body: CosignIn) -> Started:
     entry = _context(request).inventory.find(body.certificate_id)
     cms = _b64(body.cms, "cms", MAX_COSIGN)
     content = None if body.content is None else _b64(body.content, "content", ops.MAX_DOCUMENT)
-    job = ops.cosign_job(ops.certificate_ref(entry), cms, content, content_type=body.content_type,
+    digest = None
+    if body.digest is not None:
+        size = entry.certificate.public_key().curve.size
+        if not _HEX.fullmatch(body.digest) or len(body.digest) != 2 * size:
+            raise RequestInvalidError(detail=f"digest must be {2 * size} hex digits for this key")
+        digest = bytes.fromhex(body.digest)
+    job = ops.cosign_job(ops.certificate_ref(entry), cms, content, digest=digest, content_type=body.content_type,
                          filename=body.filename, description=body.description, origin=caller_of(request).origin)
     (document,) = job.documents
     return _start(request, "cosign", job, size=document.size + len(job.cms))

@@ -98,6 +98,11 @@ class ValidateRequest(BaseModel):
                                                       "certificates are intermediates.")
     signature: str | None = Field(None, description=f"The CMS / CAdES-BES signature to verify ({_B64}).")
     content: str | None = Field(None, description="base64 of the signed content, for a detached signature.")
+    digest: str | None = Field(None, pattern=r"^([0-9A-Fa-f]{64}|[0-9A-Fa-f]{128})$",
+                               description="Instead of content (CryptoPro's VerifyHash): hex Streebog digest of the "
+                                           "signed content, 64 digits for Streebog-256 or 128 for Streebog-512. A "
+                                           "signer of the other algorithm is indeterminate "
+                                           "(content_digest_algorithm).")
     signer_certificates: list[str] = Field(default_factory=list, max_length=MAX_PIECES,
                                            description="Certificates in which to look for signers the CMS does "
                                                        "not carry (the command line's --cert).")
@@ -117,13 +122,19 @@ class ValidateRequest(BaseModel):
                                             "cache. Only a local program may set it to false.")
     use_trust_store: bool = Field(True, description="Without trust, use the user's trust store (roots, "
                                                     "intermediates, CRLs). False: trust is required.")
+    check_chain: bool = Field(True, description="For a signature: false checks the signatures alone (no trust "
+                                                "anchor needed); a signer whose signature holds is then "
+                                                "indeterminate with chain_not_checked.")
 
     @model_validator(mode="after")
     def _one_subject(self) -> ValidateRequest:
         if (self.certificate is None) == (self.signature is None):
             raise ValueError("give exactly one of certificate and signature")
-        if self.certificate is not None and (self.content is not None or self.signer_certificates):
-            raise ValueError("content and signer_certificates go with a signature")
+        if self.certificate is not None and (self.content is not None or self.digest is not None
+                                             or self.signer_certificates or not self.check_chain):
+            raise ValueError("content, digest, signer_certificates and check_chain go with a signature")
+        if self.content is not None and self.digest is not None:
+            raise ValueError("give content or digest, not both")
         return self
 
 
@@ -174,6 +185,7 @@ def validate(request: Request, body: ValidateRequest) -> Response:
         doc = validation_bytes.verify_signature_bytes(
             _bytes(body.signature, "signature"),
             content=None if body.content is None else _bytes(body.content, "content"),
+            digest=None if body.digest is None else bytes.fromhex(body.digest), check_chain=body.check_chain,
             signer_certificates=_pieces(body.signer_certificates, "signer_certificates"), **options)
     _context(request).record("validate", str(doc["status"]), origin=caller.origin or caller.kind,  # the audit log
                              detail={"kind": "certificate" if body.certificate is not None else "signature"})

@@ -26,9 +26,9 @@ from signagent.x509 import Certificate
 
 from . import der
 from .attributes import digest_algorithm_identifier
-from .content import hash_content
-from .digests import SIGNED_DATA, digest_for_key_size
-from .errors import CmsContentMissingError
+from .content import ContentDigest, hash_content
+from .digests import SIGNED_DATA, digest_by_oid, digest_for_key_size
+from .errors import CmsContentMissingError, CmsSigningError
 from .parsing import ParsedSignedData, load_signed_data
 from .signer import Signer
 from .signing import signer_info
@@ -42,9 +42,12 @@ def cosign(signature: bytes | ParsedSignedData, signer: Signer, *, content: obje
     """Add ``signer``'s CAdES-BES SignerInfo to the SignedData ``signature``; return the new DER ContentInfo.
 
     ``content`` is required for a detached signature (and, when given for an attached one, must be what is
-    inside: the new signature is over the embedded content). ``origin``: signagent's origin attribute in the new
-    SignerInfo (:func:`.signing.sign`). Raises CmsFormatError for a malformed signature,
-    CmsContentMissingError for a detached one without content, CmsSigningError when the signer cannot sign.
+    inside: the new signature is over the embedded content); for a detached one it may be only the content's
+    digest (:class:`~.content.ContentDigest`, CryptoPro's CoSignHash), computed with the digest algorithm that goes
+    with the signer's key (Streebog-256 for a 256-bit key, -512 for a 512-bit one; CmsSigningError otherwise).
+    ``origin``: signagent's origin attribute in the new SignerInfo (:func:`.signing.sign`). Raises
+    CmsFormatError for a malformed signature, CmsContentMissingError for a detached one without content,
+    CmsSigningError when the signer cannot sign.
     """
     if not isinstance(signer, Signer):
         raise InvalidTypeError("signer must implement signagent.cms.Signer (certificate, sign_message...)")
@@ -55,6 +58,9 @@ def cosign(signature: bytes | ParsedSignedData, signer: Signer, *, content: obje
     if isinstance(source, str | os.PathLike) and not os.path.isfile(source):
         raise FileAccessError(situation="unreadable", path=os.fspath(source))
     spec = digest_for_key_size(signer.certificate.public_key().curve.size)
+    if isinstance(source, ContentDigest) and source.oid != spec.oid:
+        raise CmsSigningError(situation="digest_algorithm", expected=spec.name,
+                              given=digest_by_oid(source.oid).name)
     digest = hash_content(source, {spec.oid})[spec.oid]
     when = datetime.now(UTC) if signing_time is None else signing_time
     new_info = signer_info(signer, digest, signing_time=when, origin=origin)

@@ -63,6 +63,9 @@ REASONS: dict[str, tuple[str, str]] = {
     "signing_time_missing": ("the signature claims no signing time; the chain was checked at the current time",
                              "в подписи нет времени подписания; цепочка проверена на текущий момент"),
     "no_signers": ("the SignedData has no signer", "в подписи нет ни одного подписанта"),
+    "content_digest_algorithm": (
+        "the content was given as a {given} digest; this signer's digest algorithm is {algorithm}",
+        "данные переданы хэш-значением {given}, а подписант использовал алгоритм хэширования {algorithm}"),
     "signer_certificate_not_der": (
         "the signer certificate carried in the signature is not DER (RFC 5280 section 4.1): {detail}",
         "сертификат подписанта в подписи закодирован не по DER (RFC 5280, раздел 4.1): {detail}"),
@@ -74,6 +77,7 @@ REASONS: dict[str, tuple[str, str]] = {
 #: Codes that leave the verdict open (more data or support could change it) rather than invalid: this layer's, and
 #: the trust layer's (a chain reason carried into a CMS report keeps the severity the trust layer gave it).
 INDETERMINATE_CODES = frozenset({"signer_certificate_not_found", "algorithm_not_supported", "chain_not_checked",
+                                 "content_digest_algorithm",
                                  "issuer_not_found", "revocation_unknown", "crl_expired"})
 
 #: ``cms_reason(code, **details)``: a signature-scope :class:`~signagent.outcome.Reason` for ``code`` of

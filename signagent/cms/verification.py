@@ -42,7 +42,7 @@ from signagent.x509.builder import key_identifier
 
 from . import der
 from .attributes import AttributeView, ess_cert_id_matches
-from .content import hash_content
+from .content import ContentDigest, hash_content
 from .digests import digest_by_oid
 from .errors import CmsContentMissingError
 from .parsing import ParsedSignedData, load_signed_data
@@ -132,8 +132,9 @@ class _SignerCheck:
     """The checks of one SignerInfo, collecting reasons and warnings."""
 
     def __init__(self, index: int, si: ReceivedSigner, parsed: ParsedSignedData, pool: list[Certificate],
-                 digests: dict[str, bytes]) -> None:
+                 digests: dict[str, bytes], prehashed: ContentDigest | None = None) -> None:
         self.index, self.si, self.parsed, self.pool, self.digests = index, si, parsed, pool, digests
+        self.prehashed = prehashed  # the content was given as this digest only
         self.reasons: list[Reason] = []
         self.warnings: list[Reason] = []
         self.digest_oid = si.digest_oid
@@ -166,6 +167,10 @@ class _SignerCheck:
             self.reasons.append(cms_reason("algorithm_not_supported", algorithm=self.digest_oid))
             return None
         content_digest = self.digests.get(self.digest_oid)
+        if content_digest is None and self.prehashed is not None:  # a digest of another algorithm was given
+            self.reasons.append(cms_reason("content_digest_algorithm", algorithm=spec.name,
+                                           given=digest_by_oid(self.prehashed.oid).name))
+            return None
         if not self.has_attributes:
             return content_digest
         view = self.view
@@ -289,7 +294,9 @@ def verify(signature: bytes | ParsedSignedData, *, content: object = None,
     """Verify every signer of a CMS SignedData; return a :class:`CmsVerificationReport`.
 
     ``signature``: the CMS as DER, BER, PEM or base64 bytes (or already parsed). ``content``: the signed content
-    for a detached signature (bytes, a binary stream or a path; streamed). ``extra_certificates``: where to look
+    for a detached signature (bytes, a binary stream or a path; streamed), or only its digest
+    (:class:`~.content.ContentDigest`: CryptoPro's VerifyHash; a signer of another digest algorithm is then
+    ``indeterminate`` with ``content_digest_algorithm``). ``extra_certificates``: where to look
     for signers the CMS does not carry. ``validate_chain(cert, available_certs, when)``: the chain check (None:
     not checked, the signer is then ``indeterminate`` with ``chain_not_checked``). ``at``: the chain's time --
     None (now), a datetime, or ``"signing-time"`` (the signer's claimed signingTime).
@@ -316,7 +323,8 @@ def verify(signature: bytes | ParsedSignedData, *, content: object = None,
 
     signers = []
     for index, si in enumerate(parsed.signers):
-        check = _SignerCheck(index, si, parsed, pool, digests)
+        check = _SignerCheck(index, si, parsed, pool, digests,
+                             content if isinstance(content, ContentDigest) else None)
         check.run()
         chain: ChainResult | None = None
         when: datetime | None = None

@@ -400,6 +400,8 @@ ENTRIES = (
         "подписывающее устройство вернуло подпись неверной длины", "signature_length"),
        ("the content changed while it was being signed ({seen} bytes read, {size} expected)",
         "подписываемый файл изменился во время подписи", "content_changed"),
+       ("this key signs a {expected} digest; a {given} digest was given",
+        "этот ключ подписывает хэш-значение {expected}, а передано {given}", "digest_algorithm"),
        ("cannot sign with this certificate and key", "невозможно подписать этим сертификатом и ключом")),
     _e("csr_malformed", "signagent.cms.pkcs10.RequestFormatError",
        ("the request's signature algorithm carries parameters, which GOST algorithms forbid",

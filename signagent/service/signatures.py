@@ -173,10 +173,12 @@ def verify_signature_data(data: bytes, *, content: PathLike | BinaryIO | bytes |
                           at: datetime | str | None = None, offline: bool = False,
                           revocation: Literal["soft", "hard", "off"] | None = None,
                           cache_dir: PathLike | None = None, config: Config | None = None,
-                          use_trust_store: bool = True) -> CmsVerificationReport:
+                          use_trust_store: bool = True, check_chain: bool = True) -> CmsVerificationReport:
     """:func:`verify_signature_file` on what is already read: the signature's bytes (DER, PEM or base64), the
     content of a detached one (bytes, a binary stream or a path), loaded certificates, roots, intermediates and
-    CRLs. ``use_trust_store`` False never consults the user's trust store (the roots must then be given)."""
+    CRLs. ``use_trust_store`` False never consults the user's trust store (the roots must then be given).
+    ``check_chain`` False checks the signatures alone: no trust anchor is needed, and each signer whose signature
+    holds is ``indeterminate`` with ``chain_not_checked``."""
     # The chain check's layer (trust store, path validation, pyhanko, asyncio) is imported here and not with the
     # module: it is most of the start-up of `signagent sign`, which never uses it.
     from signagent.cms.verification import verify
@@ -185,6 +187,8 @@ def verify_signature_data(data: bytes, *, content: PathLike | BinaryIO | bytes |
     from . import policy
     from .validation import anchors_and_material, parse_time
 
+    if not check_chain:
+        return verify(data, content=content, extra_certificates=list(extra_certificates), validate_chain=None)
     roots, more, all_crls = anchors_and_material(config, trust_roots, intermediates, crls,
                                                  use_trust_store=use_trust_store)
     settings = policy.check_settings(config, revocation=revocation, offline=offline, cache_dir=cache_dir)

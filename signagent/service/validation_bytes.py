@@ -101,28 +101,36 @@ def validate_certificate_bytes(certificate: bytes, *, trust: Sequence[bytes] = (
     return {**reports.validation_document(report, known), "exit_code": exit_code(report)}
 
 
-def verify_signature_bytes(signature: bytes, *, content: bytes | None = None,
+def verify_signature_bytes(signature: bytes, *, content: bytes | None = None, digest: bytes | None = None,
                            signer_certificates: Sequence[bytes] = (), trust: Sequence[bytes] = (),
                            intermediates: Sequence[bytes] = (), crls: Sequence[bytes] = (),
                            at: datetime | str | None = None, offline: bool = True,
                            revocation: Revocation | None = None, use_trust_store: bool = True,
-                           config: Config | None = None) -> dict[str, Any]:
+                           check_chain: bool = True, config: Config | None = None) -> dict[str, Any]:
     """The ``verify --json`` document of the CMS ``signature`` (DER, PEM or base64), with ``exit_code``.
 
-    ``content``: the signed bytes of a detached signature (CmsContentMissingError without them). ``at`` may also
-    be ``"signing-time"`` (the time the signer claims). ``signer_certificates``: where to look for signers the
-    CMS does not carry. The rest as :func:`validate_certificate_bytes`.
+    ``content``: the signed bytes of a detached signature (CmsContentMissingError without them), or instead
+    ``digest``, their Streebog digest (32 bytes: Streebog-256, 64: Streebog-512; CryptoPro's VerifyHash).
+    ``check_chain`` False: the signatures alone, no trust anchor needed (each chain ``chain_not_checked``).
+    ``at`` may also be ``"signing-time"`` (the time the signer claims). ``signer_certificates``: where to look
+    for signers the CMS does not carry. The rest as :func:`validate_certificate_bytes`.
     """
+    from signagent.cms.content import ContentDigest
+    from signagent.cms.digests import digest_for_key_size
+
     from .signatures import verify_signature_data
 
+    given: bytes | ContentDigest | None = None if content is None else bytes(content)
+    if digest is not None:  # Streebog-256 or -512 by its length (InvalidTypeError for any other length)
+        given = ContentDigest(digest_for_key_size(64 if len(digest) == 64 else 32).oid, bytes(digest))
     extra = _certificates(signer_certificates, "signer_certificates")
     roots, more, revocation_lists = (_certificates(trust, "trust"), _certificates(intermediates, "intermediates"),
                                      _crls(crls))
     try:
         report = verify_signature_data(
-            bytes(signature), content=None if content is None else bytes(content), extra_certificates=extra,
+            bytes(signature), content=given, extra_certificates=extra,
             trust_roots=roots, intermediates=more, crls=revocation_lists, at=at, offline=offline,
-            revocation=revocation, config=config, use_trust_store=use_trust_store)
+            revocation=revocation, config=config, use_trust_store=use_trust_store, check_chain=check_chain)
     except SignAgentError as exc:
         if exc.code not in _SIGNATURE_INPUT_CODES:
             raise

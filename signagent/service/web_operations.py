@@ -259,15 +259,20 @@ def _sign(config: Config, job: SignJob, pin: PinProvider) -> dict[str, Any]:
 
 
 def _cosign(config: Config, job: CosignJob, pin: PinProvider) -> dict[str, Any]:
+    from signagent.cms.content import ContentDigest
     from signagent.cms.cosign import cosign
+    from signagent.cms.digests import digest_for_key_size
 
     ref = job.certificate
     (doc,) = job.documents
+    content: bytes | ContentDigest | None = doc.content if doc.detached else None
+    if doc.content is None:
+        assert doc.digest is not None
+        content = ContentDigest(digest_for_key_size(ref.certificate.public_key().curve.size).oid, doc.digest)
     when = datetime.now(UTC).replace(microsecond=0)
     with _token(config, ref.token_serial, ref.token_label) as token:
         signer = TokenSigner(token, _entry_on(token, ref), pin)
-        cms = cosign(job.cms, signer, content=doc.content if doc.detached else None, signing_time=when,
-                     origin=job.origin)
+        cms = cosign(job.cms, signer, content=content, signing_time=when, origin=job.origin)
     return {"cms": _b64(cms), "certificate": _b64(ref.certificate.der), "certificate_id": ref.cert_id,
             "signing_time": when.isoformat()}
 
@@ -323,12 +328,14 @@ def _utf8_text(content: bytes) -> bool:
         return False
 
 
-def cosign_job(ref: CertificateRef, cms: bytes, content: bytes | None, *,
+def cosign_job(ref: CertificateRef, cms: bytes, content: bytes | None, *, digest: bytes | None = None,
                content_type: str = "application/octet-stream", filename: str = "", description: str = "",
                origin: str | None = None) -> CosignJob:
     """A :class:`CosignJob` adding ``ref``'s signer to the SignedData ``cms``, checked now (before the user is asked):
-    a CMS SignedData; for a detached one ``content`` given (the new messageDigest is computed over it), for an
-    attached one ``content`` absent or equal to the embedded content, which is what the user is shown."""
+    a CMS SignedData; for a detached one ``content`` given (the new messageDigest is computed over it) or only its
+    ``digest`` (Streebog of the key's size, checked by the caller; CryptoPro's CoSignHash: the user is shown the
+    digest), for an attached one ``content`` absent or equal to the embedded content, which is what the user is
+    shown."""
     from signagent.cms.parsing import load_signed_data
 
     from .access import ContentTooLargeError, RequestInvalidError
@@ -337,6 +344,11 @@ def cosign_job(ref: CertificateRef, cms: bytes, content: bytes | None, *,
         parsed = load_signed_data(cms)
     except SignAgentError as exc:
         raise RequestInvalidError(detail=f"cms is not a CMS SignedData: {exc}") from None
+    if digest is not None:
+        if parsed.content is not None or content is not None:
+            raise RequestInvalidError(detail="a digest co-signs a detached signature, without content")
+        return CosignJob(ref, (Document(None, digest, True, content_type, filename, description),), origin=origin,
+                         cms=parsed.raw)
     if parsed.content is not None:
         if content is not None and content != parsed.content:
             raise RequestInvalidError(detail="content differs from the content inside the signature")
