@@ -1253,35 +1253,69 @@
 
   method(CadesSignedData.prototype, 'VerifyCades', function (signature, type, detached) {
     checkCadesType(type);
-    var cms = bytesToBase64(base64ToBytes(signature));
-    var body = {signature: cms};
+    var body = {signature: bytesToBase64(base64ToBytes(signature))};
     if (detached) body.content = bytesToBase64(this._contentBytes());
+    return this._verify(body, Boolean(detached));
+  });
+
+  // VerifyHash / CoSignHash: a detached signature checked, or signed once more, by the content's digest alone
+  // (a HashedData holding a GOST R 34.11-2012 value), without the document reaching the agent.
+  method(CadesSignedData.prototype, 'VerifyHash', function (hashedData, signature, type) {
+    if (!(hashedData instanceof HashedData)) throw cadesError('Ожидается объект HashedData.', HR.INVALID_ARG);
+    checkCadesType(type);
+    var body = {signature: bytesToBase64(base64ToBytes(signature))};
     var self = this;
-    return transport.validate(body).then(function (report) {
-      self._signature = cms;
-      self._detached = Boolean(detached);
-      self._signers = (report.signers || []).map(function (s) { return new SignerView(s, null); });
-      return loadSignerCertificates(self, report).then(function () { return verdict(report); });
-    }, function (err) {
-      if (err && err.agentCode === 'usage_error') {
-        // The agent has no trusted root at all: nothing can be checked to a root, as CryptoPro says when the
-        // root is not installed. The signature is loaded all the same (CoSignCades may follow).
-        self._signature = cms;
-        self._detached = Boolean(detached);
-        self._signers = [];
-        throw cadesError('Цепочка сертификатов не может быть проверена: в ' + PRODUCT + ' не задано ни одного ' +
-          'доверенного корневого сертификата.', HR.UNTRUSTED_ROOT);
-      }
-      throw err;
+    return hashedData.Value.then(function (digest) {
+      body.digest = digest.toLowerCase();
+      return self._verify(body, true);
     });
   });
 
-  method(CadesSignedData.prototype, 'VerifyHash', function () {
-    throw refused('Проверка подписи по хэшу (VerifyHash)');
+  method(CadesSignedData.prototype, 'CoSignHash', function (hashedData, signer, type, encoding) {
+    if (!(hashedData instanceof HashedData)) throw cadesError('Ожидается объект HashedData.', HR.INVALID_ARG);
+    checkCadesType(type);
+    var entry = signerInfo(signer);
+    if (encoding !== undefined && Number(encoding) !== C.CADESCOM_ENCODE_BASE64) {
+      throw refused('Подпись в двоичной кодировке (EncodingType ' + encoding + ')');
+    }
+    if (!this._signature) {
+      throw cadesError('Нет подписи для добавления подписи: сначала загрузите её методом VerifyHash.',
+        HR.INVALID_ARG);
+    }
+    var doc = signer._documentAttributes();
+    var self = this;
+    return hashedData.Value.then(function (digest) {
+      return transport.cosign({certificate_id: entry.id, cms: self._signature, digest: digest.toLowerCase(),
+        filename: doc.filename, description: doc.description});
+    }).then(this._signed.bind(this));
   });
-  method(CadesSignedData.prototype, 'CoSignHash', function () {
-    throw refused('Добавление подписи по хэшу (CoSignHash)');
-  });
+
+  /** Verify through the agent (``body``: signature and content or digest); load the signature and its signers. */
+  CadesSignedData.prototype._verify = function (body, detached) {
+    var self = this;
+    function loaded(report) {
+      self._signature = body.signature;
+      self._detached = detached;
+      self._signers = (report.signers || []).map(function (s) { return new SignerView(s, null); });
+      return loadSignerCertificates(self, report);
+    }
+    return transport.validate(body).then(function (report) {
+      return loaded(report).then(function () { return verdict(report); });
+    }, function (err) {
+      if (!(err && err.agentCode === 'usage_error')) throw err;
+      // The agent has no trusted root at all. As CryptoPro does, the signature itself is checked first (a changed
+      // document is "hash value wrong" whatever the trust); if it holds, the chain cannot be checked to a root,
+      // as CryptoPro says when the root is not installed. The signature is loaded either way (CoSign* may follow).
+      var alone = Object.assign({}, body, {check_chain: false});
+      return transport.validate(alone).then(function (report) {
+        return loaded(report).then(function () {
+          if (report.exit_code === 1) verdict(report);  // throws the signature's own error
+          throw cadesError('Цепочка сертификатов не может быть проверена: в ' + PRODUCT + ' не задано ни одного ' +
+            'доверенного корневого сертификата.', HR.UNTRUSTED_ROOT);
+        });
+      });
+    });
+  };
   method(CadesSignedData.prototype, 'EnhanceCades', function () {
     throw cadesError('Усовершенствование подписи (CAdES-T, CAdES-X Long Type 1) не поддерживается в ' + PRODUCT +
       '.', HR.NOT_IMPL);
@@ -1309,6 +1343,10 @@
     var codes = [];
     (report.reasons || []).forEach(function (r) { codes.push(r.code); });
     (report.signers || []).forEach(function (s) { (s.reasons || []).forEach(function (r) { codes.push(r.code); }); });
+    if (codes.indexOf('content_digest_algorithm') >= 0) {  // VerifyHash with a digest of another algorithm
+      throw cadesError('Алгоритм хэширования не соответствует алгоритму подписи: задайте HashedData.Algorithm ' +
+        'подписанта (101 или 102).', HR.BAD_ALGID);
+    }
     if (codes.indexOf('message_digest_mismatch') >= 0) {
       throw cadesError('Хеш-значение неправильное: подписанные данные изменены.', HR.HASH_VALUE);
     }
