@@ -1204,11 +1204,7 @@
   };
 
   method(CadesSignedData.prototype, 'SignCades', function (signer, type, detached, encoding) {
-    checkCadesType(type);
-    var entry = signerInfo(signer);
-    if (encoding !== undefined && Number(encoding) !== C.CADESCOM_ENCODE_BASE64) {
-      throw refused('Подпись в двоичной кодировке (EncodingType ' + encoding + ')');
-    }
+    var entry = this._signing(signer, type, encoding);
     var doc = signer._documentAttributes();
     var body = {certificate_id: entry.id, content: bytesToBase64(this._contentBytes()), detached: Boolean(detached),
       content_type: this._encoding === C.CADESCOM_STRING_TO_UCS2LE ? 'text/plain; charset=utf-16le'
@@ -1217,13 +1213,27 @@
     return transport.sign(body).then(this._signed.bind(this));
   });
 
-  method(CadesSignedData.prototype, 'SignHash', function (hashedData, signer, type, encoding) {
-    if (!(hashedData instanceof HashedData)) throw cadesError('Ожидается объект HashedData.', HR.INVALID_ARG);
+  /** What every signing method checks first: the type, the encoding, the HashedData where one is needed, and
+   * for a co-signature (`cosign`: the method that loads the signature) a signature already loaded; the signer's
+   * agent entry. */
+  CadesSignedData.prototype._signing = function (signer, type, encoding, hashedData, cosign) {
+    if (hashedData !== undefined && !(hashedData instanceof HashedData)) {
+      throw cadesError('Ожидается объект HashedData.', HR.INVALID_ARG);
+    }
     checkCadesType(type);
     var entry = signerInfo(signer);
     if (encoding !== undefined && Number(encoding) !== C.CADESCOM_ENCODE_BASE64) {
       throw refused('Подпись в двоичной кодировке (EncodingType ' + encoding + ')');
     }
+    if (cosign && !this._signature) {
+      throw cadesError('Нет подписи для добавления подписи: сначала загрузите её методом ' + cosign + '.',
+        HR.INVALID_ARG);
+    }
+    return entry;
+  };
+
+  method(CadesSignedData.prototype, 'SignHash', function (hashedData, signer, type, encoding) {
+    var entry = this._signing(signer, type, encoding, hashedData);
     var doc = signer._documentAttributes();
     var self = this;
     return hashedData.Value.then(function (digest) {
@@ -1236,15 +1246,7 @@
   });
 
   method(CadesSignedData.prototype, 'CoSignCades', function (signer, type, encoding) {
-    checkCadesType(type);
-    var entry = signerInfo(signer);
-    if (encoding !== undefined && Number(encoding) !== C.CADESCOM_ENCODE_BASE64) {
-      throw refused('Подпись в двоичной кодировке (EncodingType ' + encoding + ')');
-    }
-    if (!this._signature) {
-      throw cadesError('Нет подписи для добавления подписи: сначала загрузите её методом VerifyCades.',
-        HR.INVALID_ARG);
-    }
+    var entry = this._signing(signer, type, encoding, undefined, 'VerifyCades');
     var doc = signer._documentAttributes();
     var body = {certificate_id: entry.id, cms: this._signature, filename: doc.filename, description: doc.description};
     if (this._detached) body.content = bytesToBase64(this._contentBytes());
@@ -1272,16 +1274,7 @@
   });
 
   method(CadesSignedData.prototype, 'CoSignHash', function (hashedData, signer, type, encoding) {
-    if (!(hashedData instanceof HashedData)) throw cadesError('Ожидается объект HashedData.', HR.INVALID_ARG);
-    checkCadesType(type);
-    var entry = signerInfo(signer);
-    if (encoding !== undefined && Number(encoding) !== C.CADESCOM_ENCODE_BASE64) {
-      throw refused('Подпись в двоичной кодировке (EncodingType ' + encoding + ')');
-    }
-    if (!this._signature) {
-      throw cadesError('Нет подписи для добавления подписи: сначала загрузите её методом VerifyHash.',
-        HR.INVALID_ARG);
-    }
+    var entry = this._signing(signer, type, encoding, hashedData, 'VerifyHash');
     var doc = signer._documentAttributes();
     var self = this;
     return hashedData.Value.then(function (digest) {
