@@ -20,7 +20,7 @@ from fastapi import FastAPI
 
 from signagent.service.agent_state import default_state_dir
 from signagent.service.audit import AuditLog, digest_of
-from signagent.service.consent import PENDING, ConsentRequest, ConsentRequests
+from signagent.service.consent import APPROVED, PENDING, ConsentRequest, ConsentRequests
 from signagent.service.events import EventBus
 from signagent.service.inventory_cache import InventoryCache
 from signagent.service.local_secret import load_or_create_secret
@@ -71,10 +71,16 @@ def _summary(request: ConsentRequest) -> dict[str, Any]:
     return summary
 
 
+#: Request kinds whose approval changes what the tokens hold (a key, a certificate added or removed).
+TOKEN_CHANGING_KINDS = frozenset({"keygen", "import", "delete"})
+
+
 def _on_change(context: AgentContext) -> Callable[[ConsentRequest, str], None]:
     def changed(request: ConsentRequest, status: str) -> None:
         if status == PENDING:
             request.extra["audit"] = _summary(request)  # the job is dropped when the request ends
+        elif status == APPROVED and request.kind in TOKEN_CHANGING_KINDS:
+            context.inventory.invalidate()  # the token changed: the next look-up lists it again, at once
         context.waiters.notify(request.request_id)
         if context.events is not None:
             context.events.publish("request-status", {"request_id": request.request_id, "kind": request.kind,

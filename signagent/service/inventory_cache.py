@@ -23,7 +23,12 @@ from .inventory import Inventory, InventoryEntry, collect_inventory
 from .policy import pkcs11_modules, store_material
 from .reports import owner_name
 
-__all__ = ["InventoryCache", "certificate_document"]
+__all__ = ["MIN_LOOKUP_REBUILD_INTERVAL", "InventoryCache", "certificate_document"]
+
+#: Least age (seconds) of the inventory before looking up an id it lacks lists the tokens again: a certificate
+#: just inserted is found at once, but a page asking for random ids does not make the agent read every token on
+#: each request.
+MIN_LOOKUP_REBUILD_INTERVAL = 2.0
 
 
 def certificate_document(entry: InventoryEntry) -> dict[str, Any]:
@@ -87,10 +92,15 @@ class InventoryCache:
 
     def find(self, cert_id: str, *, with_key: bool = True) -> InventoryEntry:
         """The entry of ``cert_id`` (hex Streebog-256 id, any case), holding its private key when ``with_key``;
-        looked up in a fresh listing when the cached one lacks it. :class:`CertificateNotFoundError` otherwise."""
+        looked up in a fresh listing when the cached one lacks it and is at least
+        :data:`MIN_LOOKUP_REBUILD_INTERVAL` old. :class:`CertificateNotFoundError` otherwise."""
         wanted = cert_id.strip().lower() if isinstance(cert_id, str) else ""
         for fresh in (False, True):
             if fresh:
+                with self._lock:
+                    built = self._built
+                if built is not None and self._clock() - built[0] < MIN_LOOKUP_REBUILD_INTERVAL:
+                    break  # listed moments ago: the id is not there
                 self.invalidate()
             matches = [e for e in self.inventory().entries if e.id == wanted]
             keyed = [e for e in matches if e.has_private_key]
