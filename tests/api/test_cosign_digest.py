@@ -127,3 +127,25 @@ def test_the_signature_alone_is_checked_without_a_trust_anchor(signing_agent, si
     certificate = agent.client.post("/v1/validate", headers={"Origin": PORTAL},
                                     json={"certificate": _b64(cms), "check_chain": False})
     assert certificate.status_code == 422, certificate.text
+
+
+def test_the_confirmation_page_names_the_digests_algorithm() -> None:
+    # a digest given for a 512-bit key is Streebog-512 (the page had said Streebog-256 for every digest)
+    from types import SimpleNamespace
+
+    from signagent.api import pages
+
+    template = pages._templates.get_template("confirm.html")
+
+    def shown(digest: str) -> list[str]:
+        preview = SimpleNamespace(title="big.iso", content_type="application/octet-stream", size=None,
+                                  digest=digest, warning_ru="", warning_en="", kind="digest")
+        doc = SimpleNamespace(description="", detached=True)
+        html = template.render(title_ru="t", title_en="t", request=SimpleNamespace(origin=PORTAL, request_id="r"),
+                               certificate=None, kind="cosign", job=None, choices=(), token="t", error=None,  # noqa: S106 -- a page token
+                               tries_left=None,
+                               documents=[{"doc": doc, "preview": preview, "index": 0, "registration": None}])
+        return [line for line in html.splitlines() if "confirm-digest" in line]
+
+    assert "Стрибог-512 / Streebog-512" in shown("ab" * 64)[0]
+    assert "Стрибог-256 / Streebog-256" in shown("ab" * 32)[0]
