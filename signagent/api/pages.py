@@ -164,7 +164,9 @@ def _previews(request: ConsentRequest) -> list[Any]:
         from signagent.service.preview import build_preview
 
         pages = 10 if len(job.documents) == 1 else 3
+        # d.digest_hex: the content's digest, computed once when the request started (the audit log's)
         cached = [build_preview(content=d.content, digest_hex=None if d.content is not None else d.digest_hex,
+                                content_digest=d.digest_hex if d.content is not None else None,
                                 content_type=d.content_type, filename=d.filename or None, max_pages=pages)
                   for d in job.documents]
         request.extra["previews"] = cached

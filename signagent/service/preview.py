@@ -116,13 +116,15 @@ class _Warnings:
 
 
 def build_preview(*, content: bytes | None, digest_hex: str | None, content_type: str,
-                  filename: str | None, max_pages: int = 10) -> Preview:
+                  filename: str | None, max_pages: int = 10, content_digest: str | None = None) -> Preview:
     """The preview of ``content`` (or, when it is None, of a digest-only request for ``digest_hex``).
 
     ``content_type`` is the declared media type (parameters allowed; ``charset`` is honoured for text when it
     is UTF-8, US-ASCII, windows-1251 or KOI8-R); ``filename`` the declared name; ``max_pages`` how many PDF pages
     to render. When both content and digest are given, the digest shown is the content's and a mismatch is
-    warned about. Raises :class:`InvalidInputError` only when neither is given or ``digest_hex`` is not hex.
+    warned about. ``content_digest``: the content's Streebog-256 (lower-case hex) when the caller computed it
+    already (a document of up to 64 MiB is then not hashed again). Raises :class:`InvalidInputError` only when
+    neither is given or ``digest_hex`` is not hex.
     """
     warnings = _Warnings()
     media_type, charset = _parse_content_type(content_type)
@@ -137,7 +139,7 @@ def build_preview(*, content: bytes | None, digest_hex: str | None, content_type
                      "что это за документ.")
         return _make("digest", title, None, _normalize_digest(digest_hex), media_type, warnings)
     content = bytes(content)
-    digest = streebog256(content).hexdigest()
+    digest = content_digest or streebog256(content).hexdigest()
     if digest_hex is not None and _normalize_digest(digest_hex) != digest:
         warnings.add("The digest sent with the content is not the content's digest.",
                      "Хэш, переданный вместе с содержимым, не совпадает с хэшем содержимого.")

@@ -26,6 +26,7 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from signagent.errors import SignAgentError
@@ -85,9 +86,10 @@ class Document:
         """Bytes held in memory for it."""
         return len(self.content) if self.content is not None else 0
 
-    @property
+    @cached_property
     def digest_hex(self) -> str:
-        """Hex Streebog-256 of the content (what the audit log records), or the digest given."""
+        """Hex Streebog-256 of the content (what the audit log records and the confirmation page shows), or the
+        digest given; computed once."""
         if self.content is not None:
             return streebog256(self.content).hexdigest()
         assert self.digest is not None

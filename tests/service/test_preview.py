@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from signagent.errors import InvalidInputError
+from signagent.gost import streebog256
 from signagent.service import preview as preview_module
 from signagent.service.preview import MAX_TEXT_CHARS, MAX_TEXT_LINES, Preview, build_preview
 
@@ -474,3 +475,17 @@ def test_neither_content_nor_digest_is_a_caller_error() -> None:
 def test_empty_content() -> None:
     preview = _preview(b"", "text/plain")
     assert (preview.kind, preview.text, preview.size) == ("text", "", 0)
+
+
+def test_a_digest_the_caller_computed_is_not_computed_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the agent hashes a document once, when the request starts (the audit log's digest); the page shows that one
+    content = b"%PDF-1.7 not really" * 1000
+    known = streebog256(content).hexdigest()
+
+    def hashed_again(data: bytes) -> None:
+        raise AssertionError("the content was hashed again")
+
+    monkeypatch.setattr(preview_module, "streebog256", hashed_again)
+    preview = build_preview(content=content, digest_hex=None, content_type="text/plain", filename="a.txt",
+                            content_digest=known)
+    assert preview.digest == known and preview.size == len(content)
