@@ -529,7 +529,6 @@ def test_crypto_pro_refusals_keep_the_wrappers_shapes(context, signing_agent, ca
 def test_samples_style_describes_signs_cosigns_and_refuses(context, signing_agent, cades_portal,
                                                            tmp_path: Path) -> None:
     from signagent.cms.parsing import load_signed_data
-    from signagent.gost import streebog256
 
     token = signing_agent
     page, described = _paired_page(context, cades_portal, token, "/samples", "describe")
@@ -575,12 +574,7 @@ def test_samples_style_describes_signs_cosigns_and_refuses(context, signing_agen
     _check(token, cms, tmp_path, signers=2)
 
     # SignHash: a hash computed through HashedData, signed detached, verified against the original bytes.
-    binary = os.urandom(4096)
-    page.evaluate("b => { window.binaryToHash = b; }", base64.b64encode(binary).decode())
-    hashed = _signed(context, page, token, "sign-hash")
-    assert hashed["ok"], dump(hashed)
-    assert hashed["value"]["hash"] == streebog256(binary).hexdigest().upper()
-    _check(token, _der(hashed["value"]["signature"]), tmp_path, content=binary)
+    binary = sign_hash(context, page, token, tmp_path)
 
     # VerifyHash: by the digest of the same bytes, the signature holds (the test PKI's root is not trusted on this
     # machine: CryptoPro's "untrusted root" then); by the digest of other bytes, CryptoPro's "hash value wrong"
@@ -607,6 +601,20 @@ def test_samples_style_describes_signs_cosigns_and_refuses(context, signing_agen
     page.get_by_test_id("missing-thumbprint").click()
     missing = result(page, "missing-thumbprint")
     assert missing["ok"] and missing["value"] is True, dump(missing)
+
+
+def sign_hash(context: Any, page: Any, token: Token, tmp_path: Path) -> bytes:
+    """The samples page's ``sign-hash`` over 4 KiB of random bytes (HashedData, then SignHash): the hash is the
+    bytes' Streebog-256 and the detached signature verifies against them. Returns the bytes."""
+    from signagent.gost import streebog256
+
+    binary = os.urandom(4096)
+    page.evaluate("b => { window.binaryToHash = b; }", base64.b64encode(binary).decode())
+    hashed = _signed(context, page, token, "sign-hash")
+    assert hashed["ok"], dump(hashed)
+    assert hashed["value"]["hash"] == streebog256(binary).hexdigest().upper()
+    _check(token, _der(hashed["value"]["signature"]), tmp_path, content=binary)
+    return binary
 
 
 def _der_root(token: Token) -> bytes:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import base64
 import html
-import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -62,6 +61,7 @@ from .test_cadesplugin_browser import (
     _signed,
     _thumbprint,
     round_trip_figures,
+    sign_hash,
 )
 
 # A portal page as CryptoPro's users write it: the vendor code (crypto-pro's bundle, CryptoPro's loader inside),
@@ -320,7 +320,6 @@ def test_crypto_pro_signs_through_the_extension(extension_context, signing_agent
 def test_samples_style_signs_cosigns_and_signs_a_hash_through_the_extension(extension_context, signing_agent,
                                                                             vendor_portal, tmp_path: Path) -> None:
     from signagent.cms.parsing import load_signed_data
-    from signagent.gost import streebog256
 
     token, context = signing_agent, extension_context
     page = _open(context, vendor_portal, token, "/ext/samples")
@@ -347,12 +346,7 @@ def test_samples_style_signs_cosigns_and_signs_a_hash_through_the_extension(exte
     assert cosigned["ok"], dump(cosigned)
     _check(token, _der(cosigned["value"]["signature"]), tmp_path, signers=2)
 
-    binary = os.urandom(4096)
-    page.evaluate("b => { window.binaryToHash = b; }", base64.b64encode(binary).decode())
-    hashed = _signed(context, page, token, "sign-hash")
-    assert hashed["ok"], dump(hashed)
-    assert hashed["value"]["hash"] == streebog256(binary).hexdigest().upper()
-    _check(token, _der(hashed["value"]["signature"]), tmp_path, content=binary)
+    sign_hash(context, page, token, tmp_path)
 
     page.get_by_test_id("cades-t").click()
     refused = result(page, "cades-t")
