@@ -28,8 +28,9 @@ class Info(BaseModel):
 
 
 @router.get("/info", response_model=Info, summary="The agent's version, GOST backend and capabilities")
-def info(request: Request) -> Info:
+async def info(request: Request) -> Info:
     """``paired`` is true when the caller may use the protected endpoints: a paired site, the agent's own pages or
     a local program holding the secret."""
+    # async: nothing here blocks, so it is answered on the event loop without a hop to the thread pool
     caller = caller_of(request)
     return Info(**agent_info(), paired=caller.paired or caller.trusted)  # type: ignore[arg-type]

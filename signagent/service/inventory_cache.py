@@ -90,6 +90,19 @@ class InventoryCache:
         """The inventory document, ready to send (UTF-8 JSON)."""
         return self._current()[1]
 
+    def ready_body(self) -> bytes | None:
+        """The inventory document if it is built and fresh, else None (then :meth:`json_body` builds it). Never
+        waits: for an event loop, which must not block on a rebuild another thread is running."""
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            built = self._built
+            if built is None or self._clock() - built[0] >= self._ttl:
+                return None
+            return built[2]
+        finally:
+            self._lock.release()
+
     def find(self, cert_id: str, *, with_key: bool = True) -> InventoryEntry:
         """The entry of ``cert_id`` (hex Streebog-256 id, any case), holding its private key when ``with_key``;
         looked up in a fresh listing when the cached one lacks it and is at least

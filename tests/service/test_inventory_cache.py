@@ -69,3 +69,22 @@ def test_unknown_ids_cost_at_most_one_listing_per_interval(simulator: SimRoot, t
     with pytest.raises(CertificateNotFoundError):
         cache.find("ab" * 32)
     assert cache.builds == 2
+
+
+def test_the_ready_document_is_only_a_fresh_one(simulator: SimRoot, tmp_path: Path) -> None:
+    # what GET /v1/certificates answers on the event loop without a thread hop: never a stale or missing listing
+    now = [1000.0]
+    (tmp_path / "config.toml").write_text("")
+    config = load_config({"pkcs11_modules": [pkcs11_sim.module_path()], "keys_dir": str(tmp_path / "keys")},
+                         environ={}, path=tmp_path / "config.toml")
+    made = provision(simulator, label="First", pin=PIN, so_pin=SO_PIN, profile="head")
+    cache = CountingCache(config, ttl=60.0, clock=lambda: now[0])
+    assert cache.ready_body() is None and cache.builds == 0  # never builds by itself
+    body = cache.json_body()
+    assert made.certificate_id.encode() in body
+    assert cache.ready_body() == body
+    now[0] += 60.0
+    assert cache.ready_body() is None  # too old: the caller builds it (in a thread)
+    assert made.certificate_id.encode() in cache.json_body() and cache.builds == 2
+    cache.invalidate()
+    assert cache.ready_body() is None
