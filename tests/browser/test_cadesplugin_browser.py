@@ -159,6 +159,9 @@ function signer(certificate) {
     yield s.propset_Certificate(certificate);
     yield s.propset_Options(cadesplugin.CAPICOM_CERTIFICATE_INCLUDE_WHOLE_CHAIN);
     yield s.propset_TSAAddress('http://tsp.example.invalid/tsp/tsp.srf');
+    // A page that knows the PIN and hands it over, as CryptoPro allows: ignored, the user still confirms in the
+    // agent's window and types the PIN there (every signature of these tests goes through that window)
+    yield s.propset_KeyPin('1234');
     const name = yield cadesplugin.CreateObjectAsync('CADESCOM.CPAttribute');
     yield name.propset_Name(cadesplugin.CADESCOM_AUTHENTICATED_ATTRIBUTE_DOCUMENT_NAME);
     yield name.propset_Value('заявление.txt');
@@ -531,6 +534,9 @@ def test_samples_style_describes_signs_cosigns_and_refuses(context, signing_agen
     from signagent.cms.parsing import load_signed_data
 
     token = signing_agent
+    sent: list[Any] = []  # what the page's script sends the agent: never the PIN the page set as KeyPin
+    context.on("request", lambda r: sent.append(r.post_data_json) if r.url.startswith(token.agent.url + "/v1/")
+               and r.method == "POST" and r.post_data else None)
     page, described = _paired_page(context, cades_portal, token, "/samples", "describe")
     value = described["value"]
     assert value["thumbprint"] == _thumbprint(token) and value["hasKey"] is True and value["version"] == 3
@@ -601,6 +607,20 @@ def test_samples_style_describes_signs_cosigns_and_refuses(context, signing_agen
     page.get_by_test_id("missing-thumbprint").click()
     missing = result(page, "missing-thumbprint")
     assert missing["ok"] and missing["value"] is True, dump(missing)
+
+    def values(item: Any) -> Iterator[Any]:
+        if isinstance(item, dict):
+            for key, inner in item.items():
+                yield key
+                yield from values(inner)
+        elif isinstance(item, list):
+            for inner in item:
+                yield from values(inner)
+        else:
+            yield item
+
+    assert len(sent) >= 6  # signatures, co-signatures, hashes, verifications
+    assert not [v for body in sent for v in values(body) if v in (token.pin, "pin", "key_pin")], sent
 
 
 def sign_hash(context: Any, page: Any, token: Token, tmp_path: Path) -> bytes:
