@@ -25,7 +25,6 @@ from signagent.errors import CertificateFormatError, CrlFormatError, FileAccessE
 from signagent.fileio import read_capped
 from signagent.outcome import exit_code
 from signagent.trust.report import ValidationReport
-from signagent.trust.validation import validate
 from signagent.x509 import Certificate
 from signagent.x509.loading import load_certificates_path, load_crls
 
@@ -167,6 +166,10 @@ def validate_certificates(certificates: Sequence[object], *, trust_roots: Iterab
     the report and every certificate given (for the owner names of
     :func:`signagent.service.reports.validation_document`). Anchors, store and settings as
     :func:`validate_certificate_file`; ``use_trust_store`` False never consults the store."""
+    # pyhanko (path validation) is loaded by the first check, not with this module: `signagent serve` and the
+    # commands that never validate do not pay for it
+    from signagent.trust.validation import validate
+
     if not certificates:
         raise CertificateFormatError(situation="not_one", count=0)
     target, *bundled = certificates
