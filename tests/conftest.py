@@ -106,3 +106,15 @@ def loose_umask() -> Iterator[None]:
 def file_mode(path: Path) -> int:
     """The permission bits of ``path`` itself (a symlink is not followed)."""
     return stat.S_IMODE(path.lstat().st_mode)
+
+
+def modules_loaded_by(imports: str, modules: tuple[str, ...]) -> list[str]:
+    """Which of ``modules`` a fresh interpreter has loaded after ``import {imports}`` (start-up checks: what a
+    command or the agent pays for before it needs it)."""
+    import subprocess
+    import sys
+
+    probe = f"import sys\nimport {imports}\nprint(','.join(m for m in {modules!r} if m in sys.modules))\n"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return [m for m in done.stdout.strip().split(",") if m]
