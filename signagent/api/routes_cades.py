@@ -26,7 +26,7 @@ from signagent.service.access import ContentTooLargeError, RequestInvalidError
 
 from .callers import caller_of
 from .context import AgentContext
-from .routes_operations import _HEX, Started, _start
+from .routes_operations import Started, _key_digest, _start
 
 __all__ = ["router"]
 
@@ -85,12 +85,7 @@ def cosign(request: Request, body: CosignIn) -> Started:
     entry = _context(request).inventory.find(body.certificate_id)
     cms = _b64(body.cms, "cms", MAX_COSIGN)
     content = None if body.content is None else _b64(body.content, "content", ops.MAX_DOCUMENT)
-    digest = None
-    if body.digest is not None:
-        size = entry.certificate.public_key().curve.size
-        if not _HEX.fullmatch(body.digest) or len(body.digest) != 2 * size:
-            raise RequestInvalidError(detail=f"digest must be {2 * size} hex digits for this key")
-        digest = bytes.fromhex(body.digest)
+    digest = None if body.digest is None else _key_digest(body.digest, entry.certificate.public_key().curve.size)
     job = ops.cosign_job(ops.certificate_ref(entry), cms, content, digest=digest, content_type=body.content_type,
                          filename=body.filename, description=body.description, origin=caller_of(request).origin)
     (document,) = job.documents

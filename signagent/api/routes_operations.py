@@ -113,15 +113,21 @@ def _b64(text: str, what: str) -> bytes:
         raise RequestInvalidError(detail=f"{what} is not base64") from None
 
 
+def _key_digest(text: str, digest_size: int) -> bytes:
+    """A digest a page gives for a key whose digests are ``digest_size`` bytes: hex, of that size."""
+    if not _HEX.fullmatch(text) or len(text) != 2 * digest_size:
+        raise RequestInvalidError(detail=f"digest must be {2 * digest_size} hex digits for this key")
+    return bytes.fromhex(text)
+
+
 def _document(doc: DocumentIn, digest_size: int) -> ops.Document:
     if (doc.content is None) == (doc.digest is None):
         raise RequestInvalidError(detail="give content or digest, not both")
     if doc.digest is not None:
         if not doc.detached:
             raise RequestInvalidError(detail="a digest can only be signed detached")
-        if not _HEX.fullmatch(doc.digest) or len(doc.digest) != 2 * digest_size:
-            raise RequestInvalidError(detail=f"digest must be {2 * digest_size} hex digits for this key")
-        return ops.Document(None, bytes.fromhex(doc.digest), True, doc.content_type, doc.filename, doc.description)
+        return ops.Document(None, _key_digest(doc.digest, digest_size), True, doc.content_type, doc.filename,
+                            doc.description)
     content = _b64(doc.content or "", "content")
     if len(content) > ops.MAX_DOCUMENT:
         raise ContentTooLargeError(situation="body", limit_mib=ops.MAX_DOCUMENT >> 20)
