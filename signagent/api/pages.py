@@ -31,6 +31,7 @@ from signagent.service.origins import is_extension_origin
 
 from .callers import caller_of
 from .context import AgentContext
+from .routes_pairing import extension_key_of
 
 __all__ = ["router"]
 
@@ -143,8 +144,8 @@ async def pair_decision(request: Request, request_id: str) -> HTMLResponse:
     else:
         decided = ctx.requests.claim(request_id, form["token"])
         try:
-            key = decided.payload.get("extension_key") if isinstance(decided.payload, dict) else None
-            ctx.pairings.add(decided.origin, extension_key=key)  # persisted before the site can see "approved"
+            # persisted before the site can see "approved"
+            ctx.pairings.add(decided.origin, extension_key=extension_key_of(decided))
         except SignAgentError as exc:
             ctx.requests.fail(decided, exc)
             raise

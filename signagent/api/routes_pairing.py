@@ -81,15 +81,22 @@ def pair(request: Request) -> PairStarted:
     ctx = _context(request)
     # A browser extension's key (SHA-256) is kept with its request: approved, the pairing list holds it, and
     # until then the extension (whose GET requests carry no Origin) is known by it when it asks how it went.
-    payload = {"extension_key": caller.extension_key} if caller.extension_key and caller.via is None else None
+    payload = {"extension_key": caller.extension_key} if caller.extension_key else None
     started = ctx.requests.start(caller.origin, "pair", payload)
     return PairStarted(request_id=started.request_id, confirm_url=f"{ctx.base_url}/pair/{started.request_id}",
                        expires_in=int(ctx.requests.lifetime))
 
 
+def extension_key_of(request: ConsentRequest) -> str | None:
+    """The key (SHA-256, hex) of the browser extension that asked, by ``request``, to be paired; None for any
+    other request."""
+    payload = request.payload
+    return payload.get("extension_key") if request.kind == "pair" and isinstance(payload, dict) else None
+
+
 def _same_extension(caller: Caller, found: ConsentRequest) -> bool:
     """Whether ``found`` is the pairing request of the browser extension ``caller`` (known by its key)."""
-    key = found.payload.get("extension_key") if found.kind == "pair" and isinstance(found.payload, dict) else None
+    key = extension_key_of(found)
     return key is not None and key == caller.extension_key
 
 
