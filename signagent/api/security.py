@@ -108,6 +108,11 @@ def _key_hash(key: str) -> str:
     return hashlib.sha256(key.encode("ascii")).hexdigest()
 
 
+def _in_api(path: str) -> bool:
+    """Whether ``path`` is under ``/v1`` (the API; everything else is the agent's pages and files)."""
+    return path.startswith("/v1/") or path == "/v1"
+
+
 def _is_open(method: str, path: str) -> bool:
     """Endpoints an unpaired site may call: learning about the agent and asking to be paired (and, route-checked,
     polling its own pairing request)."""
@@ -180,7 +185,7 @@ class SecurityMiddleware:
         if raw_origin is None:
             if secret_matches(headers.get(SECRET_HEADER), ctx.secret):
                 return Caller("local"), None, None
-            if path.startswith("/v1/") or path == "/v1":
+            if _in_api(path):
                 raise LocalSecretRequiredError()
             return Caller("anonymous"), None, None
         if headers.get(PAGE_ORIGIN_HEADER) is not None:
@@ -188,7 +193,7 @@ class SecurityMiddleware:
         origin = normalize_origin(raw_origin)  # OriginInvalidError for "null" (RFC 6454 section 7.3) and garbage
         if origin in ctx.own_origins:
             return Caller("agent", origin, paired=True), None, None  # same-origin: no CORS, no preflight
-        if not (path.startswith("/v1/") or path == "/v1"):
+        if not _in_api(path):
             raise AgentOriginRequiredError()
         paired = ctx.pairings.is_paired(origin)
         if not paired and not _is_open(preflight or method, path):
@@ -200,7 +205,7 @@ class SecurityMiddleware:
         """Rule 3a: a browser extension, for itself or for the page it names. It is known by its key (Chromium
         sends an extension's GET requests without ``Origin``); its ``Origin``, when sent, must be an extension's
         and the one it was paired with."""
-        if not (path.startswith("/v1/") or path == "/v1"):
+        if not _in_api(path):
             raise AgentOriginRequiredError()
         if raw_origin is not None and not is_extension_origin(raw_origin):
             raise OriginInvalidError(situation="claim", header=PAGE_ORIGIN_HEADER)  # a web page with the key header

@@ -70,10 +70,15 @@ class InventoryCache:
             extra_modules=pkcs11_modules(config), keys_dir=str(config.keys_dir), offline=True,
             revocation="off")
 
+    def _built_within(self, seconds: float) -> tuple[float, Inventory, bytes] | None:
+        """The inventory built, if it is younger than ``seconds`` (called with the lock held)."""
+        built = self._built
+        return built if built is not None and self._clock() - built[0] < seconds else None
+
     def _current(self) -> tuple[Inventory, bytes]:
         with self._lock:  # one rebuild at a time; the others wait for its result
-            built = self._built
-            if built is not None and self._clock() - built[0] < self._ttl:
+            built = self._built_within(self._ttl)
+            if built is not None:
                 return built[1], built[2]
             inventory = self._build()
             doc = inventory.to_dict()
@@ -96,10 +101,8 @@ class InventoryCache:
         if not self._lock.acquire(blocking=False):
             return None
         try:
-            built = self._built
-            if built is None or self._clock() - built[0] >= self._ttl:
-                return None
-            return built[2]
+            built = self._built_within(self._ttl)
+            return None if built is None else built[2]
         finally:
             self._lock.release()
 
@@ -111,8 +114,8 @@ class InventoryCache:
         for fresh in (False, True):
             if fresh:
                 with self._lock:
-                    built = self._built
-                if built is not None and self._clock() - built[0] < MIN_LOOKUP_REBUILD_INTERVAL:
+                    recent = self._built_within(MIN_LOOKUP_REBUILD_INTERVAL)
+                if recent is not None:
                     break  # listed moments ago: the id is not there
                 self.invalidate()
             matches = [e for e in self.inventory().entries if e.id == wanted]

@@ -52,10 +52,12 @@ class PairingStore:
             return {}
         try:
             doc = json.loads(read_capped(self.path, _MAX_FILE, "pairing list"))
-            pairings = {normalize_client_origin(p["origin"]): float(p["paired_at"]) for p in doc["pairings"]}
+            pairings = {}
             for p in doc["pairings"]:
+                origin = normalize_client_origin(p["origin"])
+                pairings[origin] = float(p["paired_at"])
                 if p.get("extension_key") is not None:
-                    self._keys[_checked_key(p["extension_key"])] = normalize_client_origin(p["origin"])
+                    self._keys[_checked_key(p["extension_key"])] = origin
             return pairings
         except (ValueError, KeyError, TypeError) as exc:
             # A damaged list must not pair anyone by accident: refuse to start rather than guess.
