@@ -414,12 +414,8 @@
       var answer = reply.answer;
       if (reply.status < 200 || reply.status > 299) {
         var error = answer && answer.error ? answer.error : {code: 'http_' + reply.status};
-        if (error.code === 'origin_not_paired') {  // readable through the extension; a page's own fetch sees none
-          self.paired = false;
-          var e = cadesError('Этот сайт не подключён к ' + PRODUCT + '.', HR.FAIL);
-          e.notPaired = true;
-          throw e;
-        }
+        // readable through the extension; a page's own fetch sees none
+        if (error.code === 'origin_not_paired') throw self.notPaired_();
         throw fromAgent(error);
       }
       return answer;
@@ -430,17 +426,20 @@
       if (path === '/v1/info') throw err;
       // An unpaired site is refused without CORS headers: the browser reports it as a network failure.
       return self.call('GET', '/v1/info').then(function (info) {
-        if (info && !info.paired) {
-          self.paired = false;
-          var e = cadesError('Этот сайт не подключён к ' + PRODUCT + '.', HR.FAIL);
-          e.notPaired = true;
-          throw e;
-        }
+        if (info && !info.paired) throw self.notPaired_();
         throw cadesError(PRODUCT + ' отклонил запрос.', HR.FAIL, err);
       }, function () {
         throw cadesError('Плагин недоступен: ' + PRODUCT + ' не запущен на этом компьютере.', HR.FAIL, err);
       });
     });
+  };
+
+  /** The error for "this site is not paired" (paired_ pairs it, then repeats the operation); remembered. */
+  HttpTransport.prototype.notPaired_ = function () {
+    this.paired = false;
+    var e = cadesError('Этот сайт не подключён к ' + PRODUCT + '.', HR.FAIL);
+    e.notPaired = true;
+    return e;
   };
 
   HttpTransport.prototype.info = function (timeoutMs) {
@@ -1213,13 +1212,15 @@
     return transport.sign(body).then(this._signed.bind(this));
   });
 
+  function checkHashedData(hashedData) {
+    if (!(hashedData instanceof HashedData)) throw cadesError('Ожидается объект HashedData.', HR.INVALID_ARG);
+  }
+
   /** What every signing method checks first: the type, the encoding, the HashedData where one is needed, and
    * for a co-signature (`cosign`: the method that loads the signature) a signature already loaded; the signer's
    * agent entry. */
   CadesSignedData.prototype._signing = function (signer, type, encoding, hashedData, cosign) {
-    if (hashedData !== undefined && !(hashedData instanceof HashedData)) {
-      throw cadesError('Ожидается объект HashedData.', HR.INVALID_ARG);
-    }
+    if (hashedData !== undefined) checkHashedData(hashedData);
     checkCadesType(type);
     var entry = signerInfo(signer);
     if (encoding !== undefined && Number(encoding) !== C.CADESCOM_ENCODE_BASE64) {
@@ -1263,7 +1264,7 @@
   // VerifyHash / CoSignHash: a detached signature checked, or signed once more, by the content's digest alone
   // (a HashedData holding a GOST R 34.11-2012 value), without the document reaching the agent.
   method(CadesSignedData.prototype, 'VerifyHash', function (hashedData, signature, type) {
-    if (!(hashedData instanceof HashedData)) throw cadesError('Ожидается объект HashedData.', HR.INVALID_ARG);
+    checkHashedData(hashedData);
     checkCadesType(type);
     var body = {signature: bytesToBase64(base64ToBytes(signature))};
     var self = this;
