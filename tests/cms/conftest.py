@@ -65,3 +65,16 @@ def openssl_verify(pki: TestPKI, signature: Path, content: Path | None = None,
         args += ["-content", str(content)]
     done = openssl_gost.run_cli(args)
     return done.returncode, done.stderr.decode(errors="replace")
+
+
+def assert_openssl_accepts(pki: TestPKI, tmp_path: Path, cms: bytes, content: bytes | None = None) -> None:
+    """``openssl cms -verify`` with the test PKI's chain accepts ``cms`` (checked against ``content`` when given);
+    requires OpenSSL with the GOST engine (a failure in CI, a skip elsewhere)."""
+    from tests.conftest import require
+
+    require(openssl_ready(), "openssl with the GOST engine")
+    (tmp_path / "sig.der").write_bytes(cms)
+    if content is not None:
+        (tmp_path / "content.bin").write_bytes(content)
+    code, err = openssl_verify(pki, tmp_path / "sig.der", None if content is None else tmp_path / "content.bin")
+    assert code == 0, err

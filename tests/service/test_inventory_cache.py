@@ -47,11 +47,16 @@ def simulator(tmp_path: Path):
             os.environ["PKCS11_SIM_DIR"] = saved
 
 
+def _config(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The agent's settings with the simulator's PKCS#11 module (and an empty configuration file)."""
+    (tmp_path / "config.toml").write_text("")
+    return load_config({"pkcs11_modules": [pkcs11_sim.module_path()], "keys_dir": str(tmp_path / "keys")},
+                       environ={}, path=tmp_path / "config.toml")
+
+
 def test_unknown_ids_cost_at_most_one_listing_per_interval(simulator: SimRoot, tmp_path: Path) -> None:
     now = [1000.0]
-    (tmp_path / "config.toml").write_text("")
-    config = load_config({"pkcs11_modules": [pkcs11_sim.module_path()], "keys_dir": str(tmp_path / "keys")},
-                         environ={}, path=tmp_path / "config.toml")
+    config = _config(tmp_path)
     first = provision(simulator, label="First", pin=PIN, so_pin=SO_PIN, profile="head")
     cache = CountingCache(config, clock=lambda: now[0])
     assert cache.find(first.certificate_id).id == first.certificate_id
@@ -74,9 +79,7 @@ def test_unknown_ids_cost_at_most_one_listing_per_interval(simulator: SimRoot, t
 def test_the_ready_document_is_only_a_fresh_one(simulator: SimRoot, tmp_path: Path) -> None:
     # what GET /v1/certificates answers on the event loop without a thread hop: never a stale or missing listing
     now = [1000.0]
-    (tmp_path / "config.toml").write_text("")
-    config = load_config({"pkcs11_modules": [pkcs11_sim.module_path()], "keys_dir": str(tmp_path / "keys")},
-                         environ={}, path=tmp_path / "config.toml")
+    config = _config(tmp_path)
     made = provision(simulator, label="First", pin=PIN, so_pin=SO_PIN, profile="head")
     cache = CountingCache(config, ttl=60.0, clock=lambda: now[0])
     assert cache.ready_body() is None and cache.builds == 0  # never builds by itself
